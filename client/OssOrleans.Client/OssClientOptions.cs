@@ -1,0 +1,35 @@
+namespace OssOrleans.Client;
+
+/// <summary>Options of <see cref="OssCacheClient"/>.</summary>
+public sealed class OssClientOptions
+{
+    /// <summary>Silo gateways to connect to, as <c>host:port</c>. Default <c>127.0.0.1:30000</c> (the embedded one-node cluster).</summary>
+    public IList<string> Gateways { get; } = ["127.0.0.1:30000"];
+
+    /// <summary>Orleans cluster id. Default <c>ossorleans</c>.</summary>
+    public string ClusterId { get; set; } = "ossorleans";
+
+    /// <summary>Orleans service id. Default <c>ossorleans</c>.</summary>
+    public string ServiceId { get; set; } = "ossorleans";
+
+    /// <summary>Shards a read stream fetches ahead of the reader. Default 4 (32 MiB with 8 MiB shards); memory per stream is this many shards.</summary>
+    public int ReadAheadShards { get; set; } = 4;
+
+    /// <summary>Bytes of each opened object the cluster prefetches, in open order. Default 64 MiB; 0 turns open-order prefetch off.</summary>
+    public long OpenPrefetchBytes { get; set; } = 64L << 20;
+
+    /// <summary>Attempts to fetch one shard (the shard may be evicted, or its silo lost, between locating and fetching it). Default 4.</summary>
+    public int ShardAttempts { get; set; } = 4;
+
+    internal void Validate()
+    {
+        if (Gateways.Count == 0)
+            throw new ArgumentException("OssClientOptions.Gateways: at least one gateway (host:port) is required");
+        if (ReadAheadShards < 1)
+            throw new ArgumentException($"OssClientOptions.ReadAheadShards: must be at least 1 (got {ReadAheadShards})");
+        if (OpenPrefetchBytes < 0)
+            throw new ArgumentException($"OssClientOptions.OpenPrefetchBytes: must not be negative (got {OpenPrefetchBytes})");
+        if (ShardAttempts < 1)
+            throw new ArgumentException($"OssClientOptions.ShardAttempts: must be at least 1 (got {ShardAttempts})");
+    }
+}

@@ -1,0 +1,99 @@
+using System.Buffers;
+using System.Net;
+
+namespace OssOrleans.Client;
+
+/// <summary>A fetched shard in a pooled buffer; dispose it to give the buffer back.</summary>
+internal sealed class ShardBuffer(byte[] array, int length) : IDisposable
+{
+    private byte[]? _array = array;
+
+    public int Length { get; } = length;
+
+    public ReadOnlyMemory<byte> Memory => (_array ?? throw new ObjectDisposedException(nameof(ShardBuffer))).AsMemory(0, Length);
+
+    public void Dispose()
+    {
+        var a = Interlocked.Exchange(ref _array, null);
+        if (a is not null)
+            ArrayPool<byte>.Shared.Return(a);
+    }
+}
+
+/// <summary>
+/// Fetches one shard: asks its grain to load it (once per cluster) and where it is, then GETs the bytes from that
+/// silo's data plane. A shard evicted between the two steps, or a silo lost, is retried; origin errors are not
+/// (the silo already retried the origin).
+/// </summary>
+internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions options) : IDisposable
+{
+    // Loss of a silo is only noticed after membership declares it dead, which takes seconds; keep trying that long.
+    private static readonly TimeSpan ClusterFaultBudget = TimeSpan.FromSeconds(60);
+
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = 64,
+        UseProxy = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    })
+    { Timeout = TimeSpan.FromMinutes(2) };
+
+    public async Task<ShardBuffer> FetchAsync(ObjectInfo info, int index, CancellationToken cancellationToken)
+    {
+        var shard = info.Shard(index);
+        int expected = shard.LengthIn(info.Size);
+        var grain = cluster.GetGrain<IShardGrain>(shard.ToGrainKey());
+        var deadline = DateTime.UtcNow + ClusterFaultBudget;
+        int misses = 0;
+        for (int attempt = 1; ; attempt++)
+        {
+            byte[]? buffer = null;
+            try
+            {
+                var location = await grain.EnsureLoadedAsync(info.Size).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (location.Length != expected)
+                    throw new InvalidDataException($"shard {shard} has {location.Length} bytes; expected {expected}");
+                buffer = ArrayPool<byte>.Shared.Rent(Math.Max(expected, 1));
+                using var response = await _http.GetAsync(location.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    // Evicted (or dropped after a failed check) since the grain answered: ask again, which reloads it.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    if (++misses >= options.ShardAttempts)
+                        throw new IOException($"shard {shard} was evicted {misses} times before it could be read; the cache is too small for this read-ahead");
+                    continue;
+                }
+                response.EnsureSuccessStatusCode();
+                if (response.Content.Headers.ContentLength != expected)
+                    throw new IOException($"shard {shard}: data plane sent {response.Content.Headers.ContentLength} bytes, expected {expected}");
+                var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                await using (body.ConfigureAwait(false))
+                {
+                    await body.ReadExactlyAsync(buffer.AsMemory(0, expected), cancellationToken).ConfigureAwait(false);
+                }
+                return new ShardBuffer(buffer, expected);
+            }
+            catch (Exception ex) when (IsClusterFault(ex) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                if (buffer is not null)
+                    ArrayPool<byte>.Shared.Return(buffer);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                if (buffer is not null)
+                    ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+        }
+    }
+
+    // Faults of the cluster's machinery (a silo lost, a connection cut), as opposed to answers about the object.
+    private static bool IsClusterFault(Exception ex) => ex is not (ObjectChangedException or OssObjectNotFoundException
+        or OriginFailedException or OperationCanceledException or ArgumentException or InvalidDataException)
+        && (ex is HttpRequestException or IOException or TimeoutException || ex.GetType().Namespace?.StartsWith("Orleans", StringComparison.Ordinal) == true);
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,70 @@
+namespace OssOrleans;
+
+/// <summary>What the cluster knows of one object version.</summary>
+[GenerateSerializer, Immutable, Alias("OssOrleans.ObjectInfo")]
+public sealed record ObjectInfo(
+    [property: Id(0)] ObjectUri Uri,
+    [property: Id(1)] long Size,
+    [property: Id(2)] string ETag,
+    [property: Id(3)] DateTimeOffset LastModified,
+    [property: Id(4)] ulong? Crc64,
+    [property: Id(5)] int ShardSize)
+{
+    public int ShardCount => Size == 0 ? 0 : (int)((Size + ShardSize - 1) / ShardSize);
+
+    public ShardId Shard(int index) => new(Uri, ETag, ShardSize, index);
+}
+
+/// <summary>
+/// Where a loaded shard can be fetched: GET <see cref="Url"/> on the data plane of the silo that holds it.
+/// <see cref="Crc64"/> is the CRC-64/XZ of its bytes, computed when it was loaded.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OssOrleans.ShardLocation")]
+public sealed record ShardLocation(
+    [property: Id(0)] string Url,
+    [property: Id(1)] int Length,
+    [property: Id(2)] ulong Crc64,
+    [property: Id(3)] string Silo);
+
+/// <summary>Cache counters of one silo since it started.</summary>
+[GenerateSerializer, Immutable, Alias("OssOrleans.SiloCacheStats")]
+public sealed record SiloCacheStats(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] long CapacityBytes,
+    [property: Id(2)] long UsedBytes,
+    [property: Id(3)] int Shards,
+    [property: Id(4)] long Hits,
+    [property: Id(5)] long Misses,
+    [property: Id(6)] long BytesServed,
+    [property: Id(7)] long BytesFromOrigin,
+    [property: Id(8)] long OriginRequests,
+    [property: Id(9)] long Evictions,
+    [property: Id(10)] long CrcFailures,
+    [property: Id(11)] string DataPlaneUrl);
+
+/// <summary>Raised to callers when the object changed at the origin while it was being read.</summary>
+[GenerateSerializer, Alias("OssOrleans.ObjectChangedException")]
+public sealed class ObjectChangedException : Exception
+{
+    public ObjectChangedException() { }
+    public ObjectChangedException(string message) : base(message) { }
+    public ObjectChangedException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>Raised to callers when the object does not exist at the origin.</summary>
+[GenerateSerializer, Alias("OssOrleans.OssObjectNotFoundException")]
+public sealed class OssObjectNotFoundException : Exception
+{
+    public OssObjectNotFoundException() { }
+    public OssObjectNotFoundException(string message) : base(message) { }
+    public OssObjectNotFoundException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>Raised to callers when the origin failed (unreachable, or kept answering wrongly) after retries.</summary>
+[GenerateSerializer, Alias("OssOrleans.OriginFailedException")]
+public sealed class OriginFailedException : Exception
+{
+    public OriginFailedException() { }
+    public OriginFailedException(string message) : base(message) { }
+    public OriginFailedException(string message, Exception inner) : base(message, inner) { }
+}

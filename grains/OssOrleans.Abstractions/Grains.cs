@@ -1,0 +1,43 @@
+namespace OssOrleans;
+
+/// <summary>One object (bucket + key): its metadata for a short TTL and its shard map. Key: <see cref="ObjectKeys.ToGrainKey"/>.</summary>
+[Alias("OssOrleans.IObjectGrain")]
+public interface IObjectGrain : IGrainWithStringKey
+{
+    /// <summary>Metadata of the current version, from the cache while younger than the TTL.</summary>
+    [Alias("GetInfo")]
+    Task<ObjectInfo> GetInfoAsync();
+
+    /// <summary>Forgets the cached metadata, so the next call asks the origin (after a write through the cluster).</summary>
+    [Alias("Invalidate")]
+    Task InvalidateAsync();
+
+    /// <summary>Loads the shards covering [offset, offset + length) of version <paramref name="etag"/> into the cluster; returns when they are loaded.</summary>
+    [Alias("Prefetch")]
+    Task PrefetchAsync(string etag, long offset, long length);
+}
+
+/// <summary>One shard of one object version. Key: <see cref="ShardId.ToGrainKey"/>.</summary>
+[Alias("OssOrleans.IShardGrain")]
+public interface IShardGrain : IGrainWithStringKey
+{
+    /// <summary>Loads the shard from the origin unless its silo holds it already (once per cluster), and says where it is.</summary>
+    [Alias("EnsureLoaded")]
+    Task<ShardLocation> EnsureLoadedAsync(long objectSize);
+}
+
+/// <summary>One per silo, keyed by the silo's address, placed on that silo: its cache counters.</summary>
+[Alias("OssOrleans.ISiloStatsGrain")]
+public interface ISiloStatsGrain : IGrainWithStringKey
+{
+    [Alias("GetStats")]
+    Task<SiloCacheStats> GetStatsAsync();
+}
+
+/// <summary>Cluster-wide view, for clients and the admin API.</summary>
+[Alias("OssOrleans.IClusterStatsGrain")]
+public interface IClusterStatsGrain : IGrainWithIntegerKey
+{
+    [Alias("GetSilos")]
+    Task<IReadOnlyList<SiloCacheStats>> GetSilosAsync();
+}

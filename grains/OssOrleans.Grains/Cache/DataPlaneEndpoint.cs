@@ -1,0 +1,40 @@
+namespace OssOrleans.Grains.Cache;
+
+/// <summary>The base URL of this silo's data plane, known once its server has bound a port.</summary>
+internal sealed class DataPlaneEndpoint
+{
+    private readonly TaskCompletionSource<string> _url = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<string> UrlAsync => _url.Task;
+
+    public string? Url => _url.Task.IsCompletedSuccessfully ? _url.Task.Result : null;
+
+    public void Set(string url) => _url.TrySetResult(url.TrimEnd('/'));
+
+    public void Fail(Exception ex) => _url.TrySetException(ex);
+
+    public static string ShardPath(long handle) => $"/s/{handle}";
+}
+
+/// <summary>The per-silo limit on origin requests in flight.</summary>
+internal sealed class OriginGate(int maxConcurrency)
+{
+    private readonly SemaphoreSlim _slots = new(maxConcurrency, maxConcurrency);
+
+    public async ValueTask<IDisposable> EnterAsync(CancellationToken cancellationToken = default)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Slot(_slots);
+    }
+
+    private sealed class Slot(SemaphoreSlim slots) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                slots.Release();
+        }
+    }
+}

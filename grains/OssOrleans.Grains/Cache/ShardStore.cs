@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using OssOrleans.Grains.Hosting;
+
+namespace OssOrleans.Grains.Cache;
+
+/// <summary>
+/// This silo's bounded shard memory. Shards are evicted least-recently-used once <see cref="CacheOptions.CapacityBytes"/>
+/// is exceeded. Buffers come from a pool of shard-sized arrays and go back to it only when no reader holds them,
+/// so an eviction never hands a buffer that is still being served to another shard.
+/// </summary>
+internal sealed class ShardStore
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, Entry> _byHandle = [];
+    private readonly LinkedList<Entry> _lru = new();
+    private readonly ConcurrentBag<byte[]> _pool = [];
+    private readonly CacheInstruments _instruments;
+    private long _nextHandle;
+    private long _used;
+    private long _pooledBytes;
+    private long _allocated;
+    private long _evictions;
+
+    public ShardStore(IOptions<CacheOptions> options, CacheInstruments instruments)
+    {
+        Capacity = options.Value.CapacityBytes;
+        BufferSize = options.Value.ShardSize;
+        _instruments = instruments;
+    }
+
+    public long Capacity { get; }
+
+    public int BufferSize { get; }
+
+    public long UsedBytes => Interlocked.Read(ref _used);
+
+    /// <summary>Bytes of shard buffers alive: resident, pooled, being loaded, or evicted but still being sent.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocated);
+
+    public long Evictions => Interlocked.Read(ref _evictions);
+
+    public int Count
+    {
+        get { lock (_gate) return _byId.Count; }
+    }
+
+    /// <summary>A buffer of <see cref="BufferSize"/> bytes to load a shard into; give it to <see cref="Add"/> or <see cref="Return"/>.</summary>
+    public byte[] Rent()
+    {
+        if (_pool.TryTake(out var buffer))
+        {
+            Interlocked.Add(ref _pooledBytes, -buffer.Length);
+            return buffer;
+        }
+        // Uninitialized: every byte handed out is overwritten by the origin read before anyone sees it.
+        Interlocked.Add(ref _allocated, BufferSize);
+        return GC.AllocateUninitializedArray<byte>(BufferSize);
+    }
+
+    public void Return(byte[] buffer)
+    {
+        // Keep at most a capacity's worth of idle buffers; beyond that let the GC have them.
+        if (Interlocked.Read(ref _pooledBytes) + Interlocked.Read(ref _used) < Capacity)
+        {
+            Interlocked.Add(ref _pooledBytes, buffer.Length);
+            _pool.Add(buffer);
+        }
+        else
+        {
+            Interlocked.Add(ref _allocated, -buffer.Length);
+        }
+    }
+
+    /// <summary>Stores a loaded shard and returns its data-plane handle; evicts older shards to stay within capacity.</summary>
+    public long Add(string shardId, byte[] buffer, int length, ulong crc64)
+    {
+        List<Entry>? evicted = null;
+        long handle;
+        lock (_gate)
+        {
+            if (_byId.TryGetValue(shardId, out var existing))
+            {
+                Touch(existing);
+                ReturnOutsideLock(buffer);
+                return existing.Handle;
+            }
+            handle = ++_nextHandle;
+            var entry = new Entry(shardId, handle, buffer, length, crc64);
+            entry.Node = _lru.AddFirst(entry);
+            _byId[shardId] = entry;
+            _byHandle[handle] = entry;
+            _used += length;
+            while (_used > Capacity && _lru.Last is { } last && last.Value != entry)
+            {
+                RemoveLocked(last.Value);
+                (evicted ??= []).Add(last.Value);
+            }
+        }
+        if (evicted is not null)
+        {
+            foreach (var e in evicted)
+            {
+                Interlocked.Increment(ref _evictions);
+                _instruments.Evicted(e.Length);
+                e.Release(this);
+            }
+        }
+        return handle;
+    }
+
+    /// <summary>The handle of a resident shard, marking it recently used.</summary>
+    public bool TryGetHandle(string shardId, out long handle, out ulong crc64, out int length)
+    {
+        lock (_gate)
+        {
+            if (_byId.TryGetValue(shardId, out var e))
+            {
+                Touch(e);
+                (handle, crc64, length) = (e.Handle, e.Crc64, e.Length);
+                return true;
+            }
+        }
+        (handle, crc64, length) = (0, 0, 0);
+        return false;
+    }
+
+    /// <summary>Pins a resident shard for reading; dispose the lease when done.</summary>
+    public bool TryLease(long handle, out ShardLease lease)
+    {
+        lock (_gate)
+        {
+            if (_byHandle.TryGetValue(handle, out var e))
+            {
+                Touch(e);
+                e.Readers++;
+                lease = new ShardLease(this, e);
+                return true;
+            }
+        }
+        lease = default;
+        return false;
+    }
+
+    /// <summary>Drops a shard whose bytes failed their check, so the next request reloads it.</summary>
+    public void Remove(long handle)
+    {
+        Entry? e;
+        lock (_gate)
+        {
+            if (!_byHandle.TryGetValue(handle, out e))
+                return;
+            RemoveLocked(e);
+        }
+        e.Release(this);
+    }
+
+    public IReadOnlyList<string> ResidentShardIds()
+    {
+        lock (_gate) return [.. _byId.Keys];
+    }
+
+    private void Touch(Entry e)
+    {
+        _lru.Remove(e.Node!);
+        _lru.AddFirst(e.Node!);
+    }
+
+    private void RemoveLocked(Entry e)
+    {
+        _lru.Remove(e.Node!);
+        _byId.Remove(e.ShardId);
+        _byHandle.Remove(e.Handle);
+        _used -= e.Length;
+        e.Evicted = true;
+    }
+
+    private void ReturnOutsideLock(byte[] buffer) => Return(buffer);
+
+    internal void EndRead(Entry e)
+    {
+        bool free;
+        lock (_gate)
+        {
+            e.Readers--;
+            free = e.Evicted && e.Readers == 0 && !e.Returned;
+            if (free) e.Returned = true;
+        }
+        if (free) Return(e.Buffer);
+    }
+
+    internal sealed class Entry(string shardId, long handle, byte[] buffer, int length, ulong crc64)
+    {
+        public string ShardId { get; } = shardId;
+        public long Handle { get; } = handle;
+        public byte[] Buffer { get; } = buffer;
+        public int Length { get; } = length;
+        public ulong Crc64 { get; } = crc64;
+        public LinkedListNode<Entry>? Node { get; set; }
+        public int Readers { get; set; }
+        public bool Evicted { get; set; }
+        public bool Returned { get; set; }
+
+        public void Release(ShardStore store)
+        {
+            bool free;
+            lock (store._gate)
+            {
+                free = Readers == 0 && !Returned;
+                if (free) Returned = true;
+            }
+            if (free) store.Return(Buffer);
+        }
+    }
+}
+
+/// <summary>A pinned shard: its bytes stay valid until the lease is disposed.</summary>
+internal readonly struct ShardLease(ShardStore store, ShardStore.Entry entry) : IDisposable
+{
+    public ReadOnlyMemory<byte> Memory => entry.Buffer.AsMemory(0, entry.Length);
+
+    public ulong Crc64 => entry.Crc64;
+
+    public long Handle => entry.Handle;
+
+    public void Dispose() => store.EndRead(entry);
+}

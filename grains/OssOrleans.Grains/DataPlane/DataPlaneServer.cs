@@ -1,0 +1,104 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OssOrleans.Grains.Cache;
+using OssOrleans.Grains.Hosting;
+using OssOrleans.Storage;
+
+namespace OssOrleans.Grains.DataPlane;
+
+/// <summary>
+/// The bulk-byte path: a Kestrel server inside the silo that streams resident shards from memory to clients.
+/// Grain calls say where a shard is; the bytes never travel through Orleans messages (see DESIGN.md section 2).
+/// It is its own small web host so that it runs the same inside the silo executable and in in-process test clusters.
+/// </summary>
+internal sealed partial class DataPlaneServer(
+    ShardStore store,
+    CacheInstruments instruments,
+    DataPlaneEndpoint endpoint,
+    IOptions<CacheOptions> options,
+    ILogger<DataPlaneServer> logger) : IHostedService, IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls(options.Value.DataPlaneUrl);
+            // Shards are written straight from their buffers; response buffering would add a copy.
+            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxResponseBufferSize = 1 << 20);
+            var app = builder.Build();
+            app.MapGet("/s/{handle:long}", ServeShardAsync);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            _app = app;
+
+            var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            string host = options.Value.AdvertisedHost ?? bound.Host;
+            string url = $"http://{host}:{bound.Port}";
+            endpoint.Set(url);
+            LogListening(logger, url);
+        }
+        catch (Exception ex)
+        {
+            endpoint.Fail(ex);
+            throw;
+        }
+    }
+
+    private async Task ServeShardAsync(long handle, HttpContext context)
+    {
+        if (!store.TryLease(handle, out var lease))
+        {
+            // Evicted (or never here): the client asks the shard grain again, which reloads it.
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        using (lease)
+        {
+            var bytes = lease.Memory;
+            // Checked on every serve: a flipped bit in memory becomes a miss and a metric, never wrong bytes.
+            ulong crc = Crc64Xz.Compute(bytes.Span);
+            if (crc != lease.Crc64)
+            {
+                instruments.CrcFailure();
+                store.Remove(handle);
+                LogCrcMismatch(logger, handle, lease.Crc64, crc);
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            context.Response.ContentLength = bytes.Length;
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.Headers["x-shard-crc64"] = crc.ToString(CultureInfo.InvariantCulture);
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            instruments.Served(bytes.Length);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+            await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+            await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Data plane listening on {Url}")]
+    private static partial void LogListening(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "Shard handle {Handle} failed its CRC-64 check (stored {Expected}, computed {Actual}); dropped")]
+    private static partial void LogCrcMismatch(ILogger logger, long handle, ulong expected, ulong actual);
+}

@@ -1,0 +1,104 @@
+using Orleans.Concurrency;
+using Microsoft.Extensions.Options;
+using OssOrleans.Grains.Cache;
+using OssOrleans.Grains.Hosting;
+using OssOrleans.Storage;
+
+namespace OssOrleans.Grains.Grains;
+
+/// <summary>
+/// One object: its metadata for <see cref="CacheOptions.MetadataTtl"/>, and prefetch of its shards.
+/// Reentrant so that a long prefetch does not hold up metadata calls; concurrent refreshes share one HEAD.
+/// </summary>
+[Reentrant]
+internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClock clock, CacheInstruments instruments, IOptions<CacheOptions> options)
+    : Grain, IObjectGrain
+{
+    private ObjectUri _uri;
+    private ObjectInfo? _info;
+    private DateTimeOffset _fetchedAt;
+    private Task<ObjectInfo>? _refresh;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _uri = ObjectKeys.FromGrainKey(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public Task<ObjectInfo> GetInfoAsync()
+    {
+        if (_info is not null && clock.Time.GetUtcNow() - _fetchedAt < options.Value.MetadataTtl)
+            return Task.FromResult(_info);
+        return _refresh ??= RefreshAsync();
+    }
+
+    public Task InvalidateAsync()
+    {
+        _info = null;
+        return Task.CompletedTask;
+    }
+
+    public async Task PrefetchAsync(string etag, long offset, long length)
+    {
+        var info = await GetInfoAsync().ConfigureAwait(true);
+        if (info.ETag != etag)
+            throw new ObjectChangedException($"{_uri} changed at the origin: asked for version {etag}, the current one is {info.ETag}");
+        long end = Math.Min(info.Size, offset + length);
+        if (offset >= end)
+            return;
+        int first = (int)(offset / info.ShardSize), last = (int)((end - 1) / info.ShardSize);
+        var locations = new ShardLocation[last - first + 1];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(first, last - first + 1),
+            new ParallelOptions { MaxDegreeOfParallelism = options.Value.PrefetchConcurrency, TaskScheduler = TaskScheduler.Current },
+            async (i, _) => locations[i - first] = await GrainFactory.GetGrain<IShardGrain>(info.Shard(i).ToGrainKey()).EnsureLoadedAsync(info.Size).ConfigureAwait(true))
+            .ConfigureAwait(true);
+
+        // With every shard loaded, the shard CRCs must add up to the whole-object CRC the origin gave (OSS's x-oss-hash-crc64ecma).
+        if (first == 0 && end == info.Size && info.Crc64 is ulong expected)
+        {
+            ulong combined = locations[0].Crc64;
+            for (int i = 1; i < locations.Length; i++)
+                combined = Crc64Xz.Combine(combined, locations[i].Crc64, locations[i].Length);
+            if (combined != expected)
+            {
+                instruments.CrcFailure();
+                throw new OriginFailedException($"{_uri} version {etag}: the shards' CRC-64 {combined} does not match the origin's {expected}");
+            }
+        }
+    }
+
+    private async Task<ObjectInfo> RefreshAsync()
+    {
+        try
+        {
+            ObjectMetadata meta;
+            using (await gate.EnterAsync().ConfigureAwait(true))
+            {
+                meta = await origin.HeadAsync(_uri.Bucket, _uri.Key).ConfigureAwait(true);
+            }
+            _info = new ObjectInfo(_uri, meta.Size, meta.ETag, meta.LastModified, meta.Crc64, options.Value.ShardSize);
+            _fetchedAt = clock.Time.GetUtcNow();
+            return _info;
+        }
+        catch (ObjectNotFoundException)
+        {
+            _info = null;
+            throw new OssObjectNotFoundException($"{_uri} does not exist at the origin");
+        }
+        catch (ObjectStoreException ex)
+        {
+            throw new OriginFailedException($"HEAD {_uri} failed: {ex.Message}");
+        }
+        finally
+        {
+            _refresh = null;
+        }
+    }
+}
+
+/// <summary>The clock behind metadata TTLs; a separate service so tests can move it without moving Orleans' own clock.</summary>
+internal sealed class CacheClock(TimeProvider time)
+{
+    public TimeProvider Time { get; } = time;
+}

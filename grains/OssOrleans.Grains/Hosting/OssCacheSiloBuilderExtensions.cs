@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using OssOrleans.Grains.Cache;
+using OssOrleans.Grains.DataPlane;
+using OssOrleans.Grains.Grains;
+
+namespace OssOrleans.Grains.Hosting;
+
+public static class OssCacheSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the shard cache to a silo: grains, the bounded shard store, the origin concurrency limit and the HTTP data plane.
+    /// The origin (<see cref="Storage.IObjectStore"/>) must be registered by the host.
+    /// </summary>
+    public static ISiloBuilder AddOssCache(this ISiloBuilder silo, Action<CacheOptions>? configure = null)
+    {
+        var services = silo.Services;
+        var options = services.AddOptions<CacheOptions>();
+        if (configure is not null)
+            options.Configure(configure);
+        services.AddSingleton<IValidateOptions<CacheOptions>, CacheOptionsValidator>();
+        options.ValidateOnStart();
+
+        services.TryAddSingleton<CacheInstruments>();
+        services.TryAddSingleton<ShardStore>();
+        services.TryAddSingleton<DataPlaneEndpoint>();
+        services.TryAddSingleton(sp => new CacheClock(TimeProvider.System));
+        services.TryAddSingleton(sp => new OriginGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxOriginConcurrency));
+        services.AddSingleton<DataPlaneServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<DataPlaneServer>());
+
+        // Activate this silo's stats grain from the silo itself, so prefer-local placement puts it here.
+        silo.AddStartupTask(static async (sp, ct) =>
+        {
+            var me = sp.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
+            await sp.GetRequiredService<IGrainFactory>().GetGrain<ISiloStatsGrain>(me).GetStatsAsync().ConfigureAwait(false);
+        });
+        return silo;
+    }
+
+    /// <summary>Binds <see cref="CacheOptions"/> from the <c>Cache</c> section of <paramref name="configuration"/>.</summary>
+    public static ISiloBuilder AddOssCache(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.Services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.Section));
+        return silo.AddOssCache();
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks need beyond the .NET SDK. Idempotent: each step runs
+# only when its tool is missing, so CI and developers can call it on every run.
+#   - s3rver 3.7.1 (npm) into <repo>/tools/node_modules (pinned in tools/package.json)
+#   - redis-server (Debian package), only when running as root; otherwise prints what to install
+# Works on a fresh Debian 12 machine with node 20 and npm preinstalled.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools_dir="$repo_root/tools"
+status=0
+
+# --- s3rver ---------------------------------------------------------------------------------
+if [ -x "$tools_dir/node_modules/.bin/s3rver" ]; then
+  echo "install-test-deps: s3rver already installed in tools/node_modules"
+else
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "install-test-deps: node and npm are required to install s3rver (apt-get install -y nodejs npm)" >&2
+    status=1
+  else
+    echo "install-test-deps: installing s3rver 3.7.1 into tools/ ..."
+    npm install --prefix "$tools_dir" --no-audit --no-fund --loglevel=error
+    if [ ! -x "$tools_dir/node_modules/.bin/s3rver" ]; then
+      echo "install-test-deps: npm finished but tools/node_modules/.bin/s3rver is missing" >&2
+      status=1
+    fi
+  fi
+fi
+
+# --- Debian packages -------------------------------------------------------------------------
+missing_pkgs=()
+command -v redis-server >/dev/null 2>&1 || missing_pkgs+=(redis-server)
+
+if [ ${#missing_pkgs[@]} -eq 0 ]; then
+  echo "install-test-deps: Debian packages already present"
+elif [ "$(id -u)" -eq 0 ]; then
+  echo "install-test-deps: installing ${missing_pkgs[*]} ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing_pkgs[@]}"
+else
+  echo "install-test-deps: not root; please install: sudo apt-get install -y ${missing_pkgs[*]}" >&2
+  status=1
+fi
+
+exit $status

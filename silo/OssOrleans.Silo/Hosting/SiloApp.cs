@@ -1,0 +1,118 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using OssOrleans.Grains.Hosting;
+using OssOrleans.Storage;
+
+namespace OssOrleans.Silo.Hosting;
+
+/// <summary>Builds and runs the silo executable: Orleans, the HTTP endpoint and the origin, from one <see cref="SiloSettings"/>.</summary>
+internal static partial class SiloApp
+{
+    /// <summary>Exit code for configuration that cannot work (after printing one line naming the option).</summary>
+    public const int ConfigurationErrorExitCode = 2;
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        SiloConfiguration.AddSources(builder.Configuration, args);
+        configure?.Invoke(builder);
+
+        var settings = SiloConfiguration.Bind(builder.Configuration);
+        builder.Services.AddSingleton(settings);
+        builder.WebHost.UseUrls(settings.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.Services.AddSingleton<IObjectStore>(sp => CreateOrigin(settings, sp));
+
+        builder.UseOrleans(silo =>
+        {
+            silo.AddOssCache(builder.Configuration);
+            var c = settings.Cluster;
+            if (c.Mode == ClusterMode.Localhost)
+            {
+                silo.UseLocalhostClustering(c.SiloPort, c.GatewayPort, primarySiloEndpoint: null, serviceId: c.ServiceId, clusterId: c.ClusterId);
+            }
+            else
+            {
+                silo.UseRedisClustering(c.Redis);
+                silo.Configure<Orleans.Configuration.ClusterOptions>(o => { o.ClusterId = c.ClusterId; o.ServiceId = c.ServiceId; });
+                silo.ConfigureEndpoints(IPAddress.Parse(c.AdvertisedAddress), c.SiloPort, c.GatewayPort, listenOnAnyHostAddress: true);
+            }
+        });
+
+        var app = builder.Build();
+        app.MapGet("/healthz", (SiloSettings s, IObjectStore origin) => Results.Json(new
+        {
+            status = "ok",
+            cluster = s.Cluster.ClusterId,
+            mode = s.Cluster.Mode.ToString(),
+            origin = origin.Name,
+        }));
+        return app;
+    }
+
+    /// <summary>Runs until Ctrl+C or <paramref name="cancellationToken"/>. Returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (SiloConfigurationException ex)
+        {
+            await stderr.WriteLineAsync($"ossorleans-silo: invalid configuration: {ex.Message}").ConfigureAwait(false);
+            return ConfigurationErrorExitCode;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            var settings = app.Services.GetRequiredService<SiloSettings>();
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OssOrleans.Silo");
+            IObjectStore origin;
+            try
+            {
+                origin = app.Services.GetRequiredService<IObjectStore>();
+                if (settings.Origin.Kind == OriginKind.Local && settings.Origin.SeedSample
+                    && await SampleBucket.SeedIfMissingAsync(origin, cancellationToken).ConfigureAwait(false))
+                {
+                    LogSeeded(logger, SampleBucket.Name, origin.Name);
+                }
+            }
+            catch (Exception ex) when (ex is ObjectStoreException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                await stderr.WriteLineAsync($"ossorleans-silo: origin unusable: {ex.Message}").ConfigureAwait(false);
+                return ConfigurationErrorExitCode;
+            }
+
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var c = settings.Cluster;
+            await stdout.WriteLineAsync($"OssOrleans silo started: cluster '{c.ClusterId}' ({c.Mode})").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"  http (data plane, admin): {string.Join(", ", addresses)}").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"  silo port {c.SiloPort}, client gateway port {c.GatewayPort}").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"  origin: {origin.Name}").ConfigureAwait(false);
+            await stdout.WriteLineAsync("Press Ctrl+C to stop.").ConfigureAwait(false);
+            await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            try
+            {
+                await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            return 0;
+        }
+    }
+
+    private static IObjectStore CreateOrigin(SiloSettings settings, IServiceProvider services) => settings.Origin.Kind switch
+    {
+        OriginKind.Local => new LocalDirectoryObjectStore(Path.GetFullPath(settings.Origin.LocalRoot, Environment.CurrentDirectory)),
+        OriginKind.S3 => new S3ObjectStore(settings.S3, services.GetRequiredService<ILogger<S3ObjectStore>>(), services.GetService<TimeProvider>() ?? TimeProvider.System),
+        _ => throw new SiloConfigurationException($"{OriginOptions.Section}:Kind: unsupported value {settings.Origin.Kind}"),
+    };
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Seeded sample bucket '{Bucket}' into {Origin}")]
+    private static partial void LogSeeded(ILogger logger, string bucket, string origin);
+}

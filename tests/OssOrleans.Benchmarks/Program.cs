@@ -1,0 +1,25 @@
+using OssOrleans.Benchmarks;
+using OssOrleans.Benchmarks.Scenarios;
+
+var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["loopback-limit"] = LoopbackLimit.RunAsync,
+    ["origin-raw"] = OriginRaw.RunAsync,
+};
+
+bool quick = args.Contains("--quick");
+var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+if (names.Count == 0 || names.Any(n => n != "all" && !scenarios.ContainsKey(n)))
+{
+    Console.Error.WriteLine($"usage: OssOrleans.Benchmarks <scenario>|all [--quick]; scenarios: {string.Join(", ", scenarios.Keys)}");
+    return 2;
+}
+if (names.Contains("all"))
+    names = [.. scenarios.Keys];
+
+foreach (var name in names)
+{
+    var report = await scenarios[name](quick);
+    report.Print(Console.Out);
+}
+return 0;

@@ -1,0 +1,90 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+using OssOrleans.Client;
+using OssOrleans.Grains.Cache;
+using OssOrleans.Grains.Grains;
+using OssOrleans.Grains.Hosting;
+using OssOrleans.Storage;
+using OssOrleans.TestKit;
+
+namespace OssOrleans.ClusterTests;
+
+/// <summary>An in-process cluster of real silos (shard cache, data plane) over the origin simulator, through the S3 adapter.</summary>
+public sealed class TestCacheCluster : IAsyncDisposable
+{
+    public const string Bucket = "cluster-tests";
+
+    private TestCacheCluster(OriginSimulator origin, InProcessTestCluster cluster, FakeTimeProvider clock, OssClientOptions clientOptions)
+    {
+        Origin = origin;
+        Cluster = cluster;
+        Clock = clock;
+        Client = OssCacheClient.FromClusterClient(cluster.Client, clientOptions);
+    }
+
+    public OriginSimulator Origin { get; }
+
+    public InProcessTestCluster Cluster { get; }
+
+    /// <summary>The clock behind metadata TTLs in every silo (Orleans' own clock is left alone).</summary>
+    public FakeTimeProvider Clock { get; }
+
+    public OssCacheClient Client { get; }
+
+    public static async Task<TestCacheCluster> StartAsync(short silos = 3, Action<CacheOptions>? cache = null, OssClientOptions? client = null, SimulatorSettings? origin = null)
+    {
+        var sim = await OriginSimulator.StartNewAsync(origin, Bucket);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton<IObjectStore>(sp => new S3ObjectStore(new S3StoreOptions
+            {
+                Endpoint = sim.Endpoint.ToString(),
+                AccessKeyId = "cluster-tests",
+                AccessKeySecret = "cluster-tests-secret",
+                BaseDelay = TimeSpan.FromMilliseconds(5),
+                MaxDelay = TimeSpan.FromMilliseconds(50),
+            }));
+            silo.Services.AddSingleton(new CacheClock(clock));
+            silo.AddOssCache(o =>
+            {
+                o.ShardSize = 1 << 20;
+                o.CapacityBytes = 512L << 20;
+                cache?.Invoke(o);
+            });
+            // Notice a lost silo in a few seconds rather than the production default.
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            });
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new TestCacheCluster(sim, cluster, clock, client ?? new OssClientOptions());
+    }
+
+    /// <summary>Puts random bytes at the origin and returns them.</summary>
+    public byte[] PutRandom(string key, int size, int seed = 0)
+    {
+        var data = new byte[size];
+        new Random(seed == 0 ? key.GetHashCode(StringComparison.Ordinal) : seed).NextBytes(data);
+        Origin.PutObject(Bucket, key, data);
+        return data;
+    }
+
+    public static string Uri(string key) => $"oss://{Bucket}/{key}";
+
+    internal ShardStore StoreOf(SiloHandle silo) => Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<ShardStore>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        await Cluster.DisposeAsync();
+        await Origin.DisposeAsync();
+    }
+}
