@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Enumeration;
 using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 
@@ -14,7 +15,9 @@ namespace OssOrleans.Storage;
 /// </summary>
 /// <remarks>
 /// <para>Writes go to a temporary file under <c>root/.staging</c> and are then renamed into place, so a reader
-/// sees a whole object or none. Bucket names cannot start with '.', so the staging folders are never buckets.</para>
+/// sees a whole object or none. Bucket names cannot start with '.', so the staging folders are never buckets.
+/// A create-only write links the staged file to its name (link(2) fails if the name exists), so of racing
+/// create-only writers exactly one wins, in this process or another.</para>
 /// <para>ETag: <c>"&lt;length hex&gt;-&lt;mtime ticks hex&gt;"</c>. Every write of this store stamps the file with
 /// a last-write time that is unique and increasing within the process, so each write gets a new ETag without
 /// hashing the content. Files written by others get whatever time their writer left, which changes with
@@ -518,23 +521,78 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                // rename(2) replaces atomically. Without overwrite, .NET links then unlinks, which fails if the
-                // target exists, so create-only has no check-then-act race.
-                File.Move(temp, target, overwrite: !createOnly);
+                if (createOnly)
+                {
+                    MoveNoReplace(temp, target, bucket, key);
+                }
+                else
+                {
+                    File.Move(temp, target, overwrite: true); // rename(2): atomic replace
+                }
                 return etag;
             }
             catch (DirectoryNotFoundException) when (attempt < 3)
             {
-            }
-            catch (IOException ex) when (createOnly && File.Exists(target))
-            {
-                throw new ObjectAlreadyExistsException(bucket, key, ex);
             }
             catch (IOException ex) when (ex is not DirectoryNotFoundException && ParentIsFile(target, bucket))
             {
                 throw new ObjectStoreException($"{Name}: cannot store {bucket}/{key}: a shorter key above it is an object, and a local file cannot also be a folder", ex);
             }
         }
+    }
+
+    /// <summary>
+    /// Renames <paramref name="temp"/> to <paramref name="target"/> only if the target does not exist, atomically.
+    /// File.Move(overwrite: false) checks and then renames on Unix, and lost a race 16 writers ran here, so this
+    /// uses link(2), which fails with EEXIST when the target exists. Windows' MoveFileEx without
+    /// MOVEFILE_REPLACE_EXISTING is atomic already. On a filesystem without hard links it falls back to File.Move.
+    /// </summary>
+    private static void MoveNoReplace(string temp, string target, string bucket, string key)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.Move(temp, target, overwrite: false);
+                return;
+            }
+            catch (IOException ex) when (File.Exists(target))
+            {
+                throw new ObjectAlreadyExistsException(bucket, key, ex);
+            }
+        }
+        if (NativeMethods.Link(temp, target) == 0)
+        {
+            File.Delete(temp);
+            return;
+        }
+        int errno = Marshal.GetLastPInvokeError();
+        switch (errno)
+        {
+            case NativeMethods.EEXIST:
+                throw new ObjectAlreadyExistsException(bucket, key);
+            case NativeMethods.ENOENT:
+                throw new DirectoryNotFoundException($"folder of {bucket}/{key} is gone");
+            default:
+                try
+                {
+                    File.Move(temp, target, overwrite: false);
+                }
+                catch (IOException ex) when (File.Exists(target))
+                {
+                    throw new ObjectAlreadyExistsException(bucket, key, ex);
+                }
+                break;
+        }
+    }
+
+    private static class NativeMethods
+    {
+        public const int ENOENT = 2;
+        public const int EEXIST = 17; // the same on Linux and macOS
+
+        [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+        public static extern int Link(string existingPath, string newPath);
     }
 
     private bool ParentIsFile(string target, string bucket)

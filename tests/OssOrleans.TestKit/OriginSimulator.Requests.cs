@@ -471,6 +471,12 @@ public sealed partial class OriginSimulator
                     if (d >= 0)
                     {
                         string cp = entry.Key[..(d + delimiter.Length)];
+                        if (resumeAfter is { } from && Utf8Ordinal.CompareStrings(cp, from.Value) <= 0)
+                        {
+                            // A marker / start-after inside or equal to this prefix: it was listed already.
+                            pos = index.AfterPrefix(cp);
+                            continue;
+                        }
                         commonPrefixes.Add(cp);
                         last = (cp, true);
                         count++;
