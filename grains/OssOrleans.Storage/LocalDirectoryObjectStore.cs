@@ -25,7 +25,9 @@ namespace OssOrleans.Storage;
 /// <para>Limits: a key and a longer key below it ("a" and "a/b") cannot both exist, because "a" cannot be
 /// a file and a folder; such a write fails with <see cref="ObjectStoreException"/>. Listing reads the
 /// folder below the prefix and sorts it, which is fine for the sizes this store is meant for.
-/// Writes are not flushed to disk (no fsync) before the rename.</para>
+/// Writes are not flushed to disk (no fsync) before the rename. Content types are not kept, and
+/// <see cref="ObjectMetadata.Crc64"/> is not given. Uploads never completed nor aborted stay under
+/// <c>root/.uploads</c>, as incomplete uploads stay in S3.</para>
 /// </remarks>
 public sealed class LocalDirectoryObjectStore : IObjectStore
 {
@@ -51,6 +53,7 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         _uploads = Path.Join(_root, UploadsFolder);
         Directory.CreateDirectory(_staging);
         Directory.CreateDirectory(_uploads);
+        RemoveStaleStagingFiles(_staging);
     }
 
     /// <inheritdoc />
@@ -647,6 +650,19 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
             catch (UnauthorizedAccessException)
             {
                 return;
+            }
+        }
+    }
+
+    /// <summary>Removes temporary files a crashed writer left behind (older than an hour, so no live write is hit).</summary>
+    private static void RemoveStaleStagingFiles(string staging)
+    {
+        DateTime cutoff = DateTime.UtcNow - TimeSpan.FromHours(1);
+        foreach (string file in Directory.EnumerateFiles(staging, "*.tmp"))
+        {
+            if (File.GetLastWriteTimeUtc(file) < cutoff)
+            {
+                TryDeleteFile(file);
             }
         }
     }

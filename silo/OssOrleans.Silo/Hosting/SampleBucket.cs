@@ -13,9 +13,16 @@ internal static class SampleBucket
 
     public static async Task<bool> SeedIfMissingAsync(IObjectStore store, CancellationToken cancellationToken)
     {
-        var page = await store.ListPageAsync(new ListRequest(Name) { MaxKeys = 1 }, cancellationToken).ConfigureAwait(false);
-        if (page.Entries.Count > 0)
-            return false;
+        try
+        {
+            var page = await store.ListPageAsync(new ListRequest(Name) { MaxKeys = 1 }, cancellationToken).ConfigureAwait(false);
+            if (page.Entries.Count > 0)
+                return false;
+        }
+        catch (ObjectNotFoundException)
+        {
+            // No bucket yet: the first put creates it.
+        }
 
         await store.PutAsync(Name, "README.txt", Encoding.UTF8.GetBytes(
             "Sample bucket seeded by the OssOrleans silo.\n" +
