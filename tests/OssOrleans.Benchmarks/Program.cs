@@ -5,7 +5,14 @@ var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComp
 {
     ["loopback-limit"] = LoopbackLimit.RunAsync,
     ["origin-raw"] = OriginRaw.RunAsync,
+    ["hot-read"] = ClusterReads.HotReadAsync,
+    ["cold-read"] = ClusterReads.ColdReadAsync,
+    ["fleet-read"] = ClusterReads.FleetReadAsync,
 };
+
+// A child process of the fleet-read scenario.
+if (args.Length == 3 && args[0] == "fleet-client")
+    return await ClusterReads.FleetClientMainAsync(args[1], args[2]);
 
 bool quick = args.Contains("--quick");
 var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();

@@ -59,6 +59,19 @@ internal sealed class ShardStore
         return GC.AllocateUninitializedArray<byte>(BufferSize);
     }
 
+    /// <summary>Fills the pool with touched buffers up to the capacity (see <see cref="CacheOptions.PretouchBuffers"/>).</summary>
+    public void Pretouch(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested && Interlocked.Read(ref _allocated) + BufferSize <= Capacity)
+        {
+            var buffer = GC.AllocateUninitializedArray<byte>(BufferSize);
+            for (int i = 0; i < buffer.Length; i += 4096)
+                buffer[i] = 0;
+            Interlocked.Add(ref _allocated, BufferSize);
+            Return(buffer);
+        }
+    }
+
     public void Return(byte[] buffer)
     {
         // Keep at most a capacity's worth of idle buffers; beyond that let the GC have them.

@@ -26,6 +26,7 @@ internal sealed partial class DataPlaneServer(
     IOptions<CacheOptions> options,
     ILogger<DataPlaneServer> logger) : IHostedService, IAsyncDisposable
 {
+    private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -47,6 +48,8 @@ internal sealed partial class DataPlaneServer(
             string url = $"http://{host}:{bound.Port}";
             endpoint.Set(url);
             LogListening(logger, url);
+            if (options.Value.PretouchBuffers)
+                _ = Task.Run(() => store.Pretouch(_stopping.Token), CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -86,12 +89,14 @@ internal sealed partial class DataPlaneServer(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         if (_app is not null)
             await _app.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
+        _stopping.Dispose();
         if (_app is not null)
             await _app.DisposeAsync().ConfigureAwait(false);
     }

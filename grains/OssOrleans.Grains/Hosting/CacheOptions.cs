@@ -22,6 +22,14 @@ public sealed class CacheOptions
     /// <summary>Shards one prefetch loads at once. Default 8.</summary>
     public int PrefetchConcurrency { get; set; } = 8;
 
+    /// <summary>
+    /// Allocate and touch shard buffers for the whole capacity in the background at start. Default false.
+    /// The first write to a fresh memory page is expensive, most of all on virtual machines (measured here: page
+    /// clearing took 40% of a silo's CPU during a cold read into an empty cache); pre-touching pays it once at start,
+    /// like a JVM's AlwaysPreTouch, at the price of holding the capacity in memory from the start.
+    /// </summary>
+    public bool PretouchBuffers { get; set; }
+
     /// <summary>Where the data plane listens. Default <c>http://127.0.0.1:0</c> (loopback, any free port; clients learn it from the grains).</summary>
     public string DataPlaneUrl { get; set; } = "http://127.0.0.1:0";
 

@@ -1,0 +1,67 @@
+using OssOrleans.Client;
+using OssOrleans.TestKit;
+
+namespace OssOrleans.Benchmarks.Scenarios;
+
+/// <summary>A one-silo cluster as a separate process, with the in-process origin simulator as its origin.</summary>
+internal sealed class BenchCluster : IAsyncDisposable
+{
+    public const string Bucket = "bench";
+
+    private BenchCluster(OriginSimulator origin, SiloProcess silo, OssCacheClient client)
+    {
+        Origin = origin;
+        Silo = silo;
+        Client = client;
+    }
+
+    public OriginSimulator Origin { get; }
+
+    public SiloProcess Silo { get; }
+
+    public OssCacheClient Client { get; }
+
+    public static async Task<BenchCluster> StartAsync(SimulatorSettings settings, long cacheCapacity, OssClientOptions? clientOptions = null, bool pretouch = false)
+    {
+        var origin = await OriginSimulator.StartNewAsync(settings, Bucket);
+        var silo = await SiloProcess.StartAsync([
+            "--Origin:Kind=S3", $"--Origin:S3:Endpoint={origin.Endpoint}",
+            "--Origin:S3:AccessKeyId=bench", "--Origin:S3:AccessKeySecret=bench",
+            $"--Cache:CapacityBytes={cacheCapacity}",
+            $"--Cache:PretouchBuffers={pretouch}",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        var options = clientOptions ?? new OssClientOptions();
+        options.Gateways.Clear();
+        options.Gateways.Add(silo.Gateway);
+        var client = await OssCacheClient.ConnectAsync(options);
+        return new BenchCluster(origin, silo, client);
+    }
+
+    public static OssClientOptions ClientOptions(int readAhead) => new() { ReadAheadShards = readAhead };
+
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        await Silo.DisposeAsync();
+        await Origin.DisposeAsync();
+    }
+
+    /// <summary>Reads the object from start to end with a 1 MiB buffer and returns the bytes read.</summary>
+    public static async Task<long> DrainAsync(Stream stream)
+    {
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0)
+            total += n;
+        return total;
+    }
+
+    public static byte[] RandomObject(long size)
+    {
+        var data = GC.AllocateUninitializedArray<byte>(checked((int)size));
+        new Random(42).NextBytes(data);
+        return data;
+    }
+}

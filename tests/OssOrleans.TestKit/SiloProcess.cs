@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace OssOrleans.TestKit;
+
+/// <summary>
+/// The real silo executable as a child process (the project that uses this references the silo project, so the
+/// executable sits beside it). Waits until the silo says it is ready; kills it on dispose.
+/// </summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output;
+
+    private SiloProcess(Process process, StringBuilder output, int httpPort, int siloPort, int gatewayPort)
+    {
+        _process = process;
+        _output = output;
+        HttpPort = httpPort;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+    }
+
+    public int HttpPort { get; }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    public string Gateway => $"127.0.0.1:{GatewayPort}";
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    /// <summary>Starts a silo with free ports and the extra <paramref name="args"/> (configuration flags).</summary>
+    public static async Task<SiloProcess> StartAsync(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
+    {
+        string exe = Path.Combine(AppContext.BaseDirectory, "OssOrleans.Silo");
+        if (!File.Exists(exe))
+            throw new FileNotFoundException($"the silo executable is not beside {AppContext.BaseDirectory}; reference silo/OssOrleans.Silo from this project", exe);
+        int http = FreePort.GetLoopbackPort(), silo = FreePort.GetLoopbackPort(), gateway = FreePort.GetLoopbackPort();
+        var psi = new ProcessStartInfo(exe)
+        {
+            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("oss-silo-").FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "--urls", $"http://127.0.0.1:{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}" }.Concat(args))
+            psi.ArgumentList.Add(a);
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
+        var output = new StringBuilder();
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (output) output.AppendLine(e.Data);
+            if (e.Data?.Contains("Press Ctrl+C", StringComparison.Ordinal) == true) ready.TrySetResult();
+        };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var wait = timeout ?? TimeSpan.FromSeconds(90);
+        await Task.WhenAny(ready.Task, process.WaitForExitAsync(), Task.Delay(wait)).ConfigureAwait(false);
+        var result = new SiloProcess(process, output, http, silo, gateway);
+        if (!ready.Task.IsCompleted)
+        {
+            string text = result.Output;
+            await result.DisposeAsync().ConfigureAwait(false);
+            throw new TimeoutException($"waited {wait.TotalSeconds:0} s for the silo to print 'Press Ctrl+C'; it printed:\n{text}");
+        }
+        return result;
+    }
+
+    /// <summary>Kills the process at once, as a machine failure would.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        await _process.WaitForExitAsync().ConfigureAwait(false);
+        _process.Dispose();
+    }
+}
