@@ -60,7 +60,9 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
                     // Evicted (or dropped after a failed check) since the grain answered: ask again, which reloads it.
+                    // The buffer goes back exactly once: a second return would hand one array to two readers.
                     ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
                     if (++misses >= options.ShardAttempts)
                         throw new IOException($"shard {shard} was evicted {misses} times before it could be read; the cache is too small for this read-ahead");
                     continue;

@@ -68,6 +68,13 @@ public sealed class S3StoreOptions
 /// <summary>Validates <see cref="S3StoreOptions"/>; each failure names the option.</summary>
 public sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
 {
+    private const string DefaultPrefix = nameof(S3StoreOptions) + ".";
+    private readonly string _optionPrefix;
+
+    /// <param name="optionPrefix">How failures name an option: "S3StoreOptions." by default; a host binding from configuration
+    /// passes its section path (for example "Origin:S3:") so the message names the setting the user wrote.</param>
+    public S3StoreOptionsValidator(string optionPrefix = DefaultPrefix) => _optionPrefix = optionPrefix;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, S3StoreOptions options)
     {
@@ -80,7 +87,8 @@ public sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
         }
         catch (ArgumentException ex)
         {
-            failures.Add(ex.Message);
+            // ArgumentException.Message ends with " (Parameter 'x')"; the option name is already in the text.
+            failures.Add(ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal));
         }
         if (options.MaxAttempts is < 1 or > 20)
         {
@@ -116,6 +124,8 @@ public sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
         {
             failures.Add($"{p}{nameof(options.CredentialFile)} must be a path or null");
         }
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        if (failures.Count == 0)
+            return ValidateOptionsResult.Success;
+        return ValidateOptionsResult.Fail(_optionPrefix == DefaultPrefix ? failures : failures.Select(f => f.Replace(DefaultPrefix, _optionPrefix, StringComparison.Ordinal)));
     }
 }

@@ -24,6 +24,23 @@ public static class FreePort
         }
     }
 
+    /// <summary>Several distinct ports that were free a moment ago (held open together while chosen, so they differ).</summary>
+    public static int[] GetLoopbackPorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            foreach (var l in listeners)
+                l.Start();
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var l in listeners)
+                l.Stop();
+        }
+    }
+
     /// <summary>True when something accepts TCP connections on 127.0.0.1:<paramref name="port"/>.</summary>
     public static async Task<bool> IsListeningAsync(int port, CancellationToken cancellationToken = default)
     {

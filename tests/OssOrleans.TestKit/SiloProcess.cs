@@ -9,6 +9,9 @@ namespace OssOrleans.TestKit;
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
+    /// <summary>What the silo prints once it listens (SiloApp.ReadyLine).</summary>
+    public const string ReadyLine = "OssOrleans silo ready.";
+
     private readonly Process _process;
     private readonly StringBuilder _output;
 
@@ -44,7 +47,8 @@ public sealed class SiloProcess : IAsyncDisposable
         string exe = Path.Combine(AppContext.BaseDirectory, "OssOrleans.Silo");
         if (!File.Exists(exe))
             throw new FileNotFoundException($"the silo executable is not beside {AppContext.BaseDirectory}; reference silo/OssOrleans.Silo from this project", exe);
-        int http = FreePort.GetLoopbackPort(), silo = FreePort.GetLoopbackPort(), gateway = FreePort.GetLoopbackPort();
+        var ports = FreePort.GetLoopbackPorts(3);
+        int http = ports[0], silo = ports[1], gateway = ports[2];
         var psi = new ProcessStartInfo(exe)
         {
             WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("oss-silo-").FullName,
@@ -59,7 +63,7 @@ public sealed class SiloProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) =>
         {
             lock (output) output.AppendLine(e.Data);
-            if (e.Data?.Contains("Press Ctrl+C", StringComparison.Ordinal) == true) ready.TrySetResult();
+            if (e.Data?.StartsWith(ReadyLine, StringComparison.Ordinal) == true) ready.TrySetResult();
         };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -71,7 +75,7 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             string text = result.Output;
             await result.DisposeAsync().ConfigureAwait(false);
-            throw new TimeoutException($"waited {wait.TotalSeconds:0} s for the silo to print 'Press Ctrl+C'; it printed:\n{text}");
+            throw new TimeoutException($"waited {wait.TotalSeconds:0} s for the silo to print '{ReadyLine}'; it printed:\n{text}");
         }
         return result;
     }

@@ -46,9 +46,18 @@ internal sealed class ShardStore
         get { lock (_gate) return _byId.Count; }
     }
 
-    /// <summary>A buffer of <see cref="BufferSize"/> bytes to load a shard into; give it to <see cref="Add"/> or <see cref="Return"/>.</summary>
-    public byte[] Rent()
+    /// <summary>
+    /// A buffer for a shard of <paramref name="length"/> bytes; give it to <see cref="Add"/> or <see cref="Return"/>.
+    /// Full shards share pooled buffers; a short shard (an object's tail, a small object) gets an array of its own size,
+    /// so a 1 KiB object does not pin a whole shard of memory.
+    /// </summary>
+    public byte[] Rent(int length)
     {
+        if (length != BufferSize)
+        {
+            Interlocked.Add(ref _allocated, length);
+            return GC.AllocateUninitializedArray<byte>(length);
+        }
         if (_pool.TryTake(out var buffer))
         {
             Interlocked.Add(ref _pooledBytes, -buffer.Length);
@@ -74,8 +83,8 @@ internal sealed class ShardStore
 
     public void Return(byte[] buffer)
     {
-        // Keep at most a capacity's worth of idle buffers; beyond that let the GC have them.
-        if (Interlocked.Read(ref _pooledBytes) + Interlocked.Read(ref _used) < Capacity)
+        // Keep at most a capacity's worth of idle full-size buffers; beyond that let the GC have them.
+        if (buffer.Length == BufferSize && Interlocked.Read(ref _pooledBytes) + Interlocked.Read(ref _used) < Capacity)
         {
             Interlocked.Add(ref _pooledBytes, buffer.Length);
             _pool.Add(buffer);
@@ -96,20 +105,22 @@ internal sealed class ShardStore
             if (_byId.TryGetValue(shardId, out var existing))
             {
                 Touch(existing);
-                ReturnOutsideLock(buffer);
+                Return(buffer);
                 return existing.Handle;
+            }
+            // Evict first, so the resident bytes never exceed the capacity, not even for a moment.
+            while (_used + buffer.Length > Capacity && _lru.Last is { } last)
+            {
+                RemoveLocked(last.Value);
+                (evicted ??= []).Add(last.Value);
             }
             handle = ++_nextHandle;
             var entry = new Entry(shardId, handle, buffer, length, crc64);
             entry.Node = _lru.AddFirst(entry);
             _byId[shardId] = entry;
             _byHandle[handle] = entry;
-            _used += length;
-            while (_used > Capacity && _lru.Last is { } last && last.Value != entry)
-            {
-                RemoveLocked(last.Value);
-                (evicted ??= []).Add(last.Value);
-            }
+            // Charged by the memory held, not the bytes used.
+            _used += buffer.Length;
         }
         if (evicted is not null)
         {
@@ -185,11 +196,9 @@ internal sealed class ShardStore
         _lru.Remove(e.Node!);
         _byId.Remove(e.ShardId);
         _byHandle.Remove(e.Handle);
-        _used -= e.Length;
+        _used -= e.Buffer.Length;
         e.Evicted = true;
     }
-
-    private void ReturnOutsideLock(byte[] buffer) => Return(buffer);
 
     internal void EndRead(Entry e)
     {

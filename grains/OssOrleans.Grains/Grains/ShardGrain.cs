@@ -40,7 +40,7 @@ internal sealed partial class ShardGrain(
         if (length <= 0)
             throw new ArgumentOutOfRangeException(nameof(objectSize), $"shard {_id.Index} lies beyond the end of a {objectSize}-byte object");
 
-        byte[] buffer = store.Rent();
+        byte[] buffer = store.Rent(length);
         try
         {
             using (await gate.EnterAsync().ConfigureAwait(true))

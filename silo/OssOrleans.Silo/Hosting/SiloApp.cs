@@ -12,6 +12,9 @@ internal static partial class SiloApp
     /// <summary>Exit code for configuration that cannot work (after printing one line naming the option).</summary>
     public const int ConfigurationErrorExitCode = 2;
 
+    /// <summary>Printed once everything listens; scripts and tests wait for it.</summary>
+    public const string ReadyLine = "OssOrleans silo ready.";
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -91,7 +94,7 @@ internal static partial class SiloApp
             await stdout.WriteLineAsync($"  http (data plane, admin): {string.Join(", ", addresses)}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"  silo port {c.SiloPort}, client gateway port {c.GatewayPort}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"  origin: {origin.Name}").ConfigureAwait(false);
-            await stdout.WriteLineAsync("Press Ctrl+C to stop.").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"{ReadyLine} Press Ctrl+C to stop.").ConfigureAwait(false);
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
 
             try

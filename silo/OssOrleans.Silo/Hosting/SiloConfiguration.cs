@@ -44,7 +44,7 @@ internal static class SiloConfiguration
 
         Check(new OriginOptionsValidator().Validate(null, origin));
         if (origin.Kind == OriginKind.S3)
-            Check(new S3StoreOptionsValidator().Validate(null, s3), OriginOptions.Section + ":S3:");
+            Check(new S3StoreOptionsValidator(OriginOptions.Section + ":S3:").Validate(null, s3));
         Check(new SiloClusterOptionsValidator().Validate(null, cluster));
         Check(new HttpEndpointOptionsValidator().Validate(null, http));
         Check(new CacheOptionsValidator().Validate(null, cache));

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using OssOrleans.Client;
 using OssOrleans.TestKit;
 
@@ -12,43 +10,21 @@ public sealed class SiloProcessTests
     public async Task SiloExecutable_EmbeddedDefault_SeedsSampleBucketServesHealthAndReadsThroughCluster()
     {
         var work = Directory.CreateTempSubdirectory("oss-silo-");
-        int http = FreePort.GetLoopbackPort(), siloPort = FreePort.GetLoopbackPort(), gateway = FreePort.GetLoopbackPort();
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "OssOrleans.Silo"))
-        {
-            WorkingDirectory = work.FullName,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in new[] { "--urls", $"http://127.0.0.1:{http}", "--silo-port", $"{siloPort}", "--gateway-port", $"{gateway}" })
-            psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var output = new StringBuilder();
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            lock (output) output.AppendLine(e.Data);
-            if (e.Data?.Contains("Press Ctrl+C", StringComparison.Ordinal) == true) started.TrySetResult();
-        };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         try
         {
-            var done = await Task.WhenAny(started.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(90)));
-            string text;
-            lock (output) text = output.ToString();
-            Assert.True(started.Task.IsCompleted, $"waited 90 s for the silo to print 'Press Ctrl+C'; it printed:\n{text}");
-            Assert.Contains($"http://127.0.0.1:{http}", text, StringComparison.Ordinal);
-            Assert.Contains($"gateway port {gateway}", text, StringComparison.Ordinal);
+            await using var silo = await SiloProcess.StartAsync([], work.FullName);
+            string text = silo.Output;
+            Assert.True(text.Contains($"http://127.0.0.1:{silo.HttpPort}", StringComparison.Ordinal), $"the silo did not print its HTTP address:\n{text}");
+            Assert.True(text.Contains($"gateway port {silo.GatewayPort}", StringComparison.Ordinal), $"the silo did not print its gateway port:\n{text}");
             Assert.True(File.Exists(Path.Combine(work.FullName, "data", "sample", "README.txt")), "the sample bucket was not seeded under ./data");
 
-            using var httpClient = new HttpClient();
-            var health = await httpClient.GetStringAsync($"http://127.0.0.1:{http}/healthz");
+            using var http = new HttpClient();
+            var health = await http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/healthz");
             Assert.Contains("\"status\":\"ok\"", health, StringComparison.Ordinal);
 
             var options = new OssClientOptions();
             options.Gateways.Clear();
-            options.Gateways.Add($"127.0.0.1:{gateway}");
+            options.Gateways.Add(silo.Gateway);
             await using var client = await OssCacheClient.ConnectAsync(options);
             var expected = await File.ReadAllBytesAsync(Path.Combine(work.FullName, "data", "sample", "models", "tiny", "weights.bin"));
             await using var stream = await client.OpenReadAsync("oss://sample/models/tiny/weights.bin");
@@ -58,8 +34,6 @@ public sealed class SiloProcessTests
         }
         finally
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
             work.Delete(recursive: true);
         }
     }

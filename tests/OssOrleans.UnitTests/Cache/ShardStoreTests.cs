@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Options;
+using OssOrleans.Grains.Cache;
+using OssOrleans.Grains.Hosting;
+
+namespace OssOrleans.UnitTests.Cache;
+
+public sealed class ShardStoreTests
+{
+    private const int Shard = 64 * 1024;
+
+    private static ShardStore NewStore(int shards) =>
+        new(Options.Create(new CacheOptions { ShardSize = Shard, CapacityBytes = (long)shards * Shard }), new CacheInstruments());
+
+    private static byte[] Fill(ShardStore store, byte value)
+    {
+        var b = store.Rent(Shard);
+        b.AsSpan().Fill(value);
+        return b;
+    }
+
+    [Fact]
+    public void Add_BeyondCapacity_EvictsLeastRecentlyUsed()
+    {
+        var store = NewStore(3);
+        store.Add("a", Fill(store, 1), Shard, 0);
+        store.Add("b", Fill(store, 2), Shard, 0);
+        store.Add("c", Fill(store, 3), Shard, 0);
+        Assert.True(store.TryGetHandle("a", out _, out _, out _)); // a is now the most recent
+
+        store.Add("d", Fill(store, 4), Shard, 0);
+
+        Assert.False(store.TryGetHandle("b", out _, out _, out _));
+        Assert.True(store.TryGetHandle("a", out _, out _, out _));
+        Assert.True(store.TryGetHandle("c", out _, out _, out _));
+        Assert.True(store.TryGetHandle("d", out _, out _, out _));
+        Assert.Equal(3L * Shard, store.UsedBytes);
+        Assert.Equal(1, store.Evictions);
+    }
+
+    [Fact]
+    public void Lease_HeldAcrossEviction_KeepsItsBytesUntilDisposed()
+    {
+        var store = NewStore(2);
+        long h = store.Add("a", Fill(store, 0xAA), Shard, 0);
+        Assert.True(store.TryLease(h, out var lease));
+
+        // Evict "a" and churn the pool: its buffer must not be handed out while leased.
+        for (int i = 0; i < 6; i++)
+            store.Add("x" + i, Fill(store, (byte)i), Shard, 0);
+
+        Assert.False(store.TryLease(h, out _));
+        Assert.True(lease.Memory.Span.IndexOfAnyExcept((byte)0xAA) < 0, "a leased buffer was reused while still being read");
+        lease.Dispose();
+        Assert.True(store.AllocatedBytes <= 3L * Shard + Shard, $"allocated {store.AllocatedBytes}");
+    }
+
+    [Fact]
+    public void UsedBytes_UnderChurn_NeverExceedsCapacity()
+    {
+        var store = NewStore(4);
+        var rng = new Random(3);
+        for (int i = 0; i < 2000; i++)
+        {
+            string id = "s" + rng.Next(20);
+            if (!store.TryGetHandle(id, out _, out _, out _))
+            {
+                int length = rng.Next(2) == 0 ? Shard : rng.Next(1, Shard);
+                store.Add(id, store.Rent(length), length, 0);
+            }
+            Assert.True(store.UsedBytes <= store.Capacity, $"used {store.UsedBytes} > capacity {store.Capacity}");
+        }
+        Assert.True(store.AllocatedBytes <= store.Capacity + Shard, $"allocated {store.AllocatedBytes}");
+    }
+
+    [Fact]
+    public void Remove_DropsTheShard_SoTheNextRequestReloads()
+    {
+        var store = NewStore(2);
+        long h = store.Add("a", Fill(store, 1), Shard, 42);
+        Assert.True(store.TryGetHandle("a", out long got, out ulong crc, out int length));
+        Assert.Equal((h, 42UL, Shard), (got, crc, length));
+
+        store.Remove(h);
+
+        Assert.False(store.TryGetHandle("a", out _, out _, out _));
+        Assert.Equal(0, store.UsedBytes);
+    }
+
+    [Theory]
+    [InlineData(1000, 1L << 30, "Cache:ShardSize")]
+    [InlineData(8 << 20, 1L << 20, "Cache:CapacityBytes")]
+    public void Validator_BadOption_NamesIt(int shardSize, long capacity, string option)
+    {
+        var result = new CacheOptionsValidator().Validate(null, new CacheOptions { ShardSize = shardSize, CapacityBytes = capacity });
+        Assert.True(result.Failed);
+        Assert.Contains(option, result.FailureMessage, StringComparison.Ordinal);
+    }
+}
