@@ -82,7 +82,11 @@ internal sealed partial class DataPlaneServer(
             context.Response.ContentLength = bytes.Length;
             context.Response.ContentType = "application/octet-stream";
             context.Response.Headers["x-shard-crc64"] = crc.ToString(CultureInfo.InvariantCulture);
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            // In slices: one 8 MiB write makes Kestrel copy it all into fresh pipe blocks before it sends anything
+            // (page clearing showed up as 11% of a silo's CPU); slices of 256 KiB keep reusing the same few blocks.
+            const int slice = 256 * 1024;
+            for (int offset = 0; offset < bytes.Length; offset += slice)
+                await context.Response.Body.WriteAsync(bytes.Slice(offset, Math.Min(slice, bytes.Length - offset)), context.RequestAborted).ConfigureAwait(false);
             instruments.Served(bytes.Length);
         }
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
 using OssOrleans.Storage;
 
@@ -91,7 +92,9 @@ internal static partial class SiloApp
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var c = settings.Cluster;
             await stdout.WriteLineAsync($"OssOrleans silo started: cluster '{c.ClusterId}' ({c.Mode})").ConfigureAwait(false);
-            await stdout.WriteLineAsync($"  http (data plane, admin): {string.Join(", ", addresses)}").ConfigureAwait(false);
+            string dataPlane = await app.Services.GetRequiredService<DataPlaneEndpoint>().UrlAsync.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"  http (health, admin): {string.Join(", ", addresses)}").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"  data plane: {dataPlane}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"  silo port {c.SiloPort}, client gateway port {c.GatewayPort}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"  origin: {origin.Name}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"{ReadyLine} Press Ctrl+C to stop.").ConfigureAwait(false);
