@@ -86,7 +86,7 @@ internal sealed class Blob
             {
                 return (ulong)Volatile.Read(ref _crc64);
             }
-            var crc = Crc64Xz.Create();
+            var crc = OssOrleans.Storage.Crc64Xz.CreateHasher();
             foreach (var s in Segments)
             {
                 crc.Append(s);
