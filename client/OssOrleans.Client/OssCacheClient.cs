@@ -11,7 +11,7 @@ namespace OssOrleans.Client;
 /// The one long-lived, thread-safe entry point of a process into an OssOrleans cluster (like a connection multiplexer):
 /// create it once with <see cref="ConnectAsync"/> and share it.
 /// </summary>
-public sealed class OssCacheClient : IAsyncDisposable
+public sealed partial class OssCacheClient : IAsyncDisposable
 {
     private readonly IHost? _host;
     private readonly Channel<(ObjectInfo Info, long Bytes)> _openPrefetch;

@@ -41,3 +41,19 @@ public interface IClusterStatsGrain : IGrainWithIntegerKey
     [Alias("GetSilos")]
     Task<IReadOnlyList<SiloCacheStats>> GetSilosAsync();
 }
+
+/// <summary>
+/// One part of a listing (<see cref="ListPartitionKey"/>; key: <see cref="ListPartitionKey.ToGrainKey"/>). A fast partition
+/// lists its range and splits off child partitions when the range is large; a plain one pages through it sequentially.
+/// </summary>
+[Alias("OssOrleans.IListPartitionGrain")]
+public interface IListPartitionGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// The partition's listing: its own entries in key order, and the child partitions it split off, which the caller lists
+    /// next (their ranges follow this partition's own entries). Served from the partition's cache while it is younger than
+    /// the silo's list cache TTL.
+    /// </summary>
+    [Alias("List")]
+    IAsyncEnumerable<ListChunk> ListAsync();
+}

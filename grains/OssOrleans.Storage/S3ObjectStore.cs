@@ -44,6 +44,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     private readonly OssEndpointInfo _endpoint;
     private readonly RetryPolicy _retry;
     private readonly ILogger _logger;
+    private readonly S3ListClient? _lister;
 
     /// <summary>Creates a store from options; validates them (<see cref="ArgumentException"/> naming each bad option) and resolves credentials (<see cref="CredentialsException"/>).</summary>
     public S3ObjectStore(S3StoreOptions options, ILogger<S3ObjectStore>? logger = null, TimeProvider? time = null)
@@ -68,6 +69,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         client.AfterResponseEvent += CaptureOssHeaders;
         _client = client;
         _ownsClient = true;
+        _lister = new S3ListClient(_endpoint, credentials, options, time);
         LogCreated(_logger, Name, _endpoint.AuthenticationRegion, _endpoint.ForcePathStyle ? "path-style" : "virtual-hosted", credentials.ToString() ?? "", _retry.MaxAttempts);
     }
 
@@ -232,6 +234,20 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         string bucket = request.Bucket;
         return ExecuteAsync("LIST", bucket, request.Prefix, async (_, token) =>
         {
+            if (_lister is not null)
+            {
+                ListPage page;
+                try
+                {
+                    page = await _lister.ListAsync(request, token).ConfigureAwait(false);
+                }
+                catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+                {
+                    throw new ObjectNotFoundException(bucket, request.Prefix, ex);
+                }
+                CheckPaging(page.IsTruncated, page.NextContinuationToken, request, bucket);
+                return page.IsTruncated ? page : page with { NextContinuationToken = null };
+            }
             var list = new ListObjectsV2Request
             {
                 BucketName = bucket,
@@ -252,14 +268,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             }
             bool truncated = response.IsTruncated ?? false;
             string? next = NullIfEmpty(response.NextContinuationToken);
-            if (truncated && next is null)
-            {
-                throw new OriginProtocolException($"{Name} LIST {bucket}/{request.Prefix}: the page is truncated but has no NextContinuationToken");
-            }
-            if (truncated && next == list.ContinuationToken)
-            {
-                throw new OriginProtocolException($"{Name} LIST {bucket}/{request.Prefix}: NextContinuationToken repeats the token asked with, so paging would never end");
-            }
+            CheckPaging(truncated, next, request, bucket);
             var entries = new List<ListEntry>(response.S3Objects?.Count ?? 0);
             foreach (S3Object o in response.S3Objects ?? [])
             {
@@ -480,6 +489,20 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         if (_ownsClient)
         {
             _client.Dispose();
+        }
+        _lister?.Dispose();
+    }
+
+    /// <summary>A truncated page must say where to go on, and somewhere new: otherwise paging would never end.</summary>
+    private void CheckPaging(bool truncated, string? next, ListRequest request, string bucket)
+    {
+        if (truncated && next is null)
+        {
+            throw new OriginProtocolException($"{Name} LIST {bucket}/{request.Prefix}: the page is truncated but has no NextContinuationToken");
+        }
+        if (truncated && next == NullIfEmpty(request.ContinuationToken))
+        {
+            throw new OriginProtocolException($"{Name} LIST {bucket}/{request.Prefix}: NextContinuationToken repeats the token asked with, so paging would never end");
         }
     }
 

@@ -8,6 +8,8 @@ var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComp
     ["hot-read"] = ClusterReads.HotReadAsync,
     ["cold-read"] = ClusterReads.ColdReadAsync,
     ["fleet-read"] = ClusterReads.FleetReadAsync,
+    ["fast-list"] = FastList.RunAsync,
+    ["fast-list-debug"] = FastListDebug.RunAsync,
 };
 
 // A child process of the fleet-read scenario.

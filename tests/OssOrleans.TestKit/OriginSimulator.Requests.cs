@@ -449,9 +449,14 @@ public sealed partial class OriginSimulator
         var commonPrefixes = new List<string>();
         bool truncated = false;
         (string Value, bool IsPrefix)? last = null;
+        string? firstKey = null;
         lock (b.Gate)
         {
             var index = b.Index;
+            if (index.TryGet(index.LowerBound(prefix), out var head) && head.Key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                firstKey = head.Key;
+            }
             var pos = index.LowerBound(prefix);
             if (resumeAfter is { } ra)
             {
@@ -506,7 +511,23 @@ public sealed partial class OriginSimulator
                 }
                 if (truncated && last is { } l)
                 {
-                    w.Element("NextContinuationToken", EncodeToken(l));
+                    string? next = EncodeToken(l);
+                    string? loop = firstKey is null ? null : EncodeToken((firstKey, false));
+                    if (Faults.ListNoTokenSlot.TryTake(false, false, out _))
+                    {
+                        _counters.Fault();
+                        next = null;
+                    }
+                    else if (continuationToken is not null && loop is not null && loop != continuationToken
+                        && Faults.ListTokenLoopSlot.TryTake(false, false, out _))
+                    {
+                        _counters.Fault();
+                        next = loop;
+                    }
+                    if (next is not null)
+                    {
+                        w.Element("NextContinuationToken", next);
+                    }
                 }
                 if (startAfter is not null)
                 {

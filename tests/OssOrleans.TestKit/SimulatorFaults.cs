@@ -18,7 +18,7 @@ public enum FaultScope
 /// matching the scope get the fault (the counter is decremented atomically, so concurrent requests never
 /// take more faults than armed). Arming again replaces the previous count and scope of that fault.
 /// When several faults are armed, a request takes at most one, checked in this order: 503, reset,
-/// truncation, 200-instead-of-206, wrong Content-Range.
+/// truncation, 200-instead-of-206, wrong Content-Range, list without token, list token loop.
 /// </summary>
 public sealed class SimulatorFaults
 {
@@ -27,6 +27,8 @@ public sealed class SimulatorFaults
     internal readonly FaultSlot TruncateSlot = new();
     internal readonly FaultSlot Full200Slot = new();
     internal readonly FaultSlot WrongRangeSlot = new();
+    internal readonly FaultSlot ListNoTokenSlot = new();
+    internal readonly FaultSlot ListTokenLoopSlot = new();
 
     /// <summary>The next <paramref name="count"/> matching requests get 503 with the S3 error code SlowDown.</summary>
     public void Fail503(int count, FaultScope scope = FaultScope.AnyRequest) => Fail503Slot.Arm(count, scope, 0);
@@ -58,6 +60,20 @@ public sealed class SimulatorFaults
     public void WrongContentRange(int count, long shiftBytes = 1) =>
         WrongRangeSlot.Arm(count, FaultScope.RangedGet, shiftBytes == 0 ? 1 : shiftBytes);
 
+    /// <summary>
+    /// The next <paramref name="count"/> truncated ListObjectsV2 responses leave out NextContinuationToken
+    /// (IsTruncated stays true): a client that trusts IsTruncated has nothing to continue with.
+    /// </summary>
+    public void ListTruncatedWithoutToken(int count) => ListNoTokenSlot.Arm(count, FaultScope.AnyRequest, 0);
+
+    /// <summary>
+    /// The next <paramref name="count"/> truncated ListObjectsV2 responses to a request that carries a continuation token
+    /// send, as NextContinuationToken, the token that resumes after the listing's first key (except to a request asked
+    /// with that very token, which is answered normally). Tokens never repeat back to back, but a client that follows
+    /// them visits the same pages again and again.
+    /// </summary>
+    public void ListTokenLoop(int count) => ListTokenLoopSlot.Arm(count, FaultScope.AnyRequest, 0);
+
     /// <summary>Disarms every fault.</summary>
     public void Clear()
     {
@@ -66,11 +82,14 @@ public sealed class SimulatorFaults
         TruncateSlot.Arm(0, FaultScope.AnyRequest, 0);
         Full200Slot.Arm(0, FaultScope.AnyRequest, 0);
         WrongRangeSlot.Arm(0, FaultScope.AnyRequest, 0);
+        ListNoTokenSlot.Arm(0, FaultScope.AnyRequest, 0);
+        ListTokenLoopSlot.Arm(0, FaultScope.AnyRequest, 0);
     }
 
     /// <summary>Faults still armed: the sum of every remaining count.</summary>
     public int Pending =>
-        Fail503Slot.Remaining + ResetSlot.Remaining + TruncateSlot.Remaining + Full200Slot.Remaining + WrongRangeSlot.Remaining;
+        Fail503Slot.Remaining + ResetSlot.Remaining + TruncateSlot.Remaining + Full200Slot.Remaining + WrongRangeSlot.Remaining
+        + ListNoTokenSlot.Remaining + ListTokenLoopSlot.Remaining;
 }
 
 internal sealed class FaultSlot

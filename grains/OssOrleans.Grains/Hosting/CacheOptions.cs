@@ -30,6 +30,29 @@ public sealed class CacheOptions
     /// </summary>
     public bool PretouchBuffers { get; set; }
 
+    /// <summary>
+    /// List requests (ListObjectsV2 pages and directory probes) in flight at once from this silo, over all listings.
+    /// Default 32: with 20 ms pages about 1,500 pages (1.5 million keys) a second per silo. At 16 the fast-list benchmark
+    /// (one silo, 1,000,000 keys) measured 8x sequential paging rather than 10x: a fast list asks 10-30% more requests
+    /// than it has pages (partition ends, probes), and on 2 cores the parsing competes with the requests' latency.
+    /// </summary>
+    public int MaxListConcurrency { get; set; } = 32;
+
+    /// <summary>
+    /// How long a list partition serves its last listing from memory before asking the origin again. Default 30 s;
+    /// <see cref="TimeSpan.Zero"/> turns list caching off (every listing goes to the origin).
+    /// </summary>
+    public TimeSpan ListCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Listing entries this silo keeps cached, over all partitions (an entry takes about 150-250 bytes). A partition whose
+    /// listing would go beyond it is not cached. Default 1,000,000.
+    /// </summary>
+    public long ListCacheMaxEntries { get; set; } = 1_000_000;
+
+    /// <summary>Keys asked for per list request (max-keys), 1 to 1000. Default 1000, the S3 and OSS maximum.</summary>
+    public int ListPageSize { get; set; } = 1000;
+
     /// <summary>Where the data plane listens. Default <c>http://127.0.0.1:0</c> (loopback, any free port; clients learn it from the grains).</summary>
     public string DataPlaneUrl { get; set; } = "http://127.0.0.1:0";
 
@@ -52,6 +75,14 @@ internal sealed class CacheOptionsValidator : IValidateOptions<CacheOptions>
             return ValidateOptionsResult.Fail($"{s}:MaxOriginConcurrency: must be at least 1 (got {o.MaxOriginConcurrency})");
         if (o.PrefetchConcurrency < 1)
             return ValidateOptionsResult.Fail($"{s}:PrefetchConcurrency: must be at least 1 (got {o.PrefetchConcurrency})");
+        if (o.MaxListConcurrency < 1)
+            return ValidateOptionsResult.Fail($"{s}:MaxListConcurrency: must be at least 1 (got {o.MaxListConcurrency})");
+        if (o.ListCacheTtl < TimeSpan.Zero)
+            return ValidateOptionsResult.Fail($"{s}:ListCacheTtl: must not be negative (got {o.ListCacheTtl})");
+        if (o.ListCacheMaxEntries < 0)
+            return ValidateOptionsResult.Fail($"{s}:ListCacheMaxEntries: must not be negative (got {o.ListCacheMaxEntries})");
+        if (o.ListPageSize is < 1 or > 1000)
+            return ValidateOptionsResult.Fail($"{s}:ListPageSize: must be between 1 and 1000 (got {o.ListPageSize})");
         if (!Uri.TryCreate(o.DataPlaneUrl, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttp)
             return ValidateOptionsResult.Fail($"{s}:DataPlaneUrl: '{o.DataPlaneUrl}' is not an http URL");
         return ValidateOptionsResult.Success;

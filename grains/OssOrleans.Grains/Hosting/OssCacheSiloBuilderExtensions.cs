@@ -6,13 +6,14 @@ using Orleans.Runtime;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.DataPlane;
 using OssOrleans.Grains.Grains;
+using OssOrleans.Grains.Listing;
 
 namespace OssOrleans.Grains.Hosting;
 
 public static class OssCacheSiloBuilderExtensions
 {
     /// <summary>
-    /// Adds the shard cache to a silo: grains, the bounded shard store, the origin concurrency limit and the HTTP data plane.
+    /// Adds the shard cache to a silo: grains, the bounded shard store, the origin and listing concurrency limits and the HTTP data plane.
     /// The origin (<see cref="Storage.IObjectStore"/>) must be registered by the host.
     /// </summary>
     public static ISiloBuilder AddOssCache(this ISiloBuilder silo, Action<CacheOptions>? configure = null)
@@ -29,6 +30,8 @@ public static class OssCacheSiloBuilderExtensions
         services.TryAddSingleton<DataPlaneEndpoint>();
         services.TryAddSingleton(sp => new CacheClock(TimeProvider.System));
         services.TryAddSingleton(sp => new OriginGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxOriginConcurrency));
+        services.TryAddSingleton(sp => new ListGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxListConcurrency));
+        services.TryAddSingleton(sp => new ListCacheBudget(sp.GetRequiredService<IOptions<CacheOptions>>().Value.ListCacheMaxEntries));
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(sp => sp.GetRequiredService<DataPlaneServer>());
 

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Listing;
+using OssOrleans.Storage;
+
+namespace OssOrleans.Grains.Grains;
+
+/// <summary>
+/// One partition of a listing (<see cref="ListPartitionKey"/>). The origin paging runs off the grain's scheduler in a
+/// <see cref="ListRun"/>; each call reads that run. Within <see cref="CacheOptions.ListCacheTtl"/> callers share one run
+/// (a second caller during or after the listing replays it: single flight and cache in one), so a repeated listing
+/// asks the origin nothing. Reentrant because calls only read runs and never wait on one another.
+/// </summary>
+[Reentrant]
+internal sealed class ListPartitionGrain(IObjectStore origin, ListGate gate, ListCacheBudget budget, CacheClock clock, IOptions<CacheOptions> options)
+    : Grain, IListPartitionGrain
+{
+    private ListPartitionKey _key = null!;
+    private ListRun? _run;
+    private IGrainTimer? _expiry;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = ListPartitionKey.FromGrainKey(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _expiry?.Dispose();
+        // Readers resume from where they were (see the client), so this is not the caller's error.
+        _run?.Abort(new EnumerationAbortedException($"{_key}: the list partition was deactivated ({reason.Description})"));
+        _run = null;
+        return Task.CompletedTask;
+    }
+
+    public IAsyncEnumerable<ListChunk> ListAsync()
+    {
+        var o = options.Value;
+        var now = clock.Time.GetUtcNow();
+        if (_run is { } cached && cached.IsReplayable && now - cached.StartedAt < o.ListCacheTtl && cached.TryAttach(out var cursor))
+            return cached.ReadAsync(cursor);
+
+        _run?.Retire();
+        bool cache = o.ListCacheTtl > TimeSpan.Zero;
+        var run = new ListRun(cache, budget, ListSettings.Lookahead, now);
+        run.TryAttach(out var first);
+        var lister = new PartitionLister(origin, gate, new ListSettings(o.ListPageSize));
+        _ = Task.Run(() => lister.RunAsync(_key, run));
+        if (cache)
+        {
+            _run = run;
+            ScheduleExpiry(o.ListCacheTtl);
+        }
+        return run.ReadAsync(first);
+    }
+
+    // Frees the cached listing once it is past its TTL and nobody is reading it (the TTL itself is judged by the cache
+    // clock, which tests move; the timer only decides when to look).
+    private void ScheduleExpiry(TimeSpan ttl)
+    {
+        _expiry?.Dispose();
+        _expiry = this.RegisterGrainTimer(() =>
+        {
+            if (_run is { } run && clock.Time.GetUtcNow() - run.StartedAt >= ttl && run.Retire())
+            {
+                _run = null;
+                _expiry?.Dispose();
+                _expiry = null;
+                DeactivateOnIdle();
+            }
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions { DueTime = ttl, Period = ttl, Interleave = true, KeepAlive = false });
+    }
+}

@@ -1,0 +1,129 @@
+using OssOrleans.Storage;
+
+namespace OssOrleans.UnitTests.Listing;
+
+/// <summary>
+/// ListObjectsV2 over a sorted in-memory key list, with S3's semantics (prefix, delimiter, start-after, continuation
+/// tokens, max-keys), for running the real partition lister without a network. Only listing is supported.
+/// </summary>
+internal sealed class InMemoryListStore(IReadOnlyList<string> sortedKeys, TimeSpan latency = default) : IObjectStore
+{
+    private int _requests;
+    private long _keysReturned;
+    private long _waitTicks;
+
+    public long Started { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    public List<(double Time, int Delta)> Trace { get; } = [];
+
+    public double AverageDelayMs => _requests == 0 ? 0 : System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _waitTicks)).TotalMilliseconds / _requests;
+
+    public long KeysReturned => Interlocked.Read(ref _keysReturned);
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public string Name => "memory";
+
+    public async Task<ListPage> ListPageAsync(ListRequest request, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _requests);
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        lock (Trace) Trace.Add((System.Diagnostics.Stopwatch.GetElapsedTime(Started).TotalSeconds, +1));
+        if (latency > TimeSpan.Zero)
+            await Task.Delay(latency, cancellationToken);
+        Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+        lock (Trace) Trace.Add((System.Diagnostics.Stopwatch.GetElapsedTime(Started).TotalSeconds, -1));
+        var page = Page(request);
+        Interlocked.Add(ref _keysReturned, page.Entries.Count + page.CommonPrefixes.Count);
+        return page;
+    }
+
+    private ListPage Page(ListRequest request)
+    {
+        string prefix = request.Prefix;
+        string? after = request.ContinuationToken ?? request.StartAfter;
+        bool afterIsPrefix = request.ContinuationToken?.EndsWith('\u0001') ?? false;
+        if (afterIsPrefix)
+            after = after![..^1];
+        int i = LowerBound(prefix);
+        if (after is not null)
+            i = Math.Max(i, afterIsPrefix ? AfterPrefix(after) : UpperBound(after));
+        var entries = new List<ListEntry>();
+        var prefixes = new List<string>();
+        string? last = null;
+        bool lastIsPrefix = false, truncated = false;
+        while (i < sortedKeys.Count && sortedKeys[i].StartsWith(prefix, StringComparison.Ordinal))
+        {
+            if (entries.Count + prefixes.Count >= request.MaxKeys)
+            {
+                truncated = true;
+                break;
+            }
+            string key = sortedKeys[i];
+            if (request.Delimiter is { } d)
+            {
+                int at = key.IndexOf(d, prefix.Length, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    string cp = key[..(at + d.Length)];
+                    i = AfterPrefix(cp);
+                    if (after is not null && KeyOrder.Compare(cp, after) <= 0)
+                        continue;
+                    prefixes.Add(cp);
+                    (last, lastIsPrefix) = (cp, true);
+                    continue;
+                }
+            }
+            entries.Add(new ListEntry(key, 1, "\"etag\"", DateTimeOffset.UnixEpoch));
+            (last, lastIsPrefix) = (key, false);
+            i++;
+        }
+        string? token = truncated ? last + (lastIsPrefix ? "\u0001" : "") : null;
+        return new ListPage(entries, prefixes, truncated, token);
+    }
+
+    private int LowerBound(string value) => Search(value, inclusive: true);
+
+    private int UpperBound(string value) => Search(value, inclusive: false);
+
+    // The first index whose key does not start with the prefix and sorts after it.
+    private int AfterPrefix(string prefix)
+    {
+        // Keys with the prefix form one run from LowerBound(prefix): binary-search its end.
+        int lo = LowerBound(prefix), hi = sortedKeys.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (sortedKeys[mid].StartsWith(prefix, StringComparison.Ordinal))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
+
+    private int Search(string value, bool inclusive)
+    {
+        int lo = 0, hi = sortedKeys.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c = KeyOrder.Compare(sortedKeys[mid], value);
+            if (c < 0 || (!inclusive && c == 0))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
+
+    public Task<ObjectMetadata> HeadAsync(string bucket, string key, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task CopyRangeToAsync(string bucket, string key, string etag, long offset, long length, Stream destination, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<PutResult> PutAsync(string bucket, string key, ReadOnlyMemory<byte> content, PutOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<string> InitiateMultipartAsync(string bucket, string key, PutOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<PutResult> CompleteMultipartAsync(string bucket, string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task AbortMultipartAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task DeleteAsync(string bucket, string key, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+}
