@@ -130,16 +130,28 @@ internal static class SortedFastList
             return feed;
         }
 
+        // Starts partitions in output order, as far as it is known: the current partition's children, then the upcoming
+        // partitions, each followed by the children its feed announced so far (depth first), until the window is full.
         void ReadAhead(Feed current)
         {
             if (started.Count >= options.Concurrency)
                 return;
-            foreach (var key in current.ChildrenSoFar().Concat(upcoming))
+            foreach (var key in current.ChildrenSoFar().SelectMany(Subtree).Concat(upcoming.SelectMany(Subtree)))
             {
                 if (started.Count >= options.Concurrency)
                     break;
                 if (!started.ContainsKey(key))
                     Start(key);
+            }
+        }
+
+        IEnumerable<ListPartitionKey> Subtree(ListPartitionKey key)
+        {
+            yield return key;
+            if (started.TryGetValue(key, out var feed))
+            {
+                foreach (var child in feed.ChildrenSoFar().SelectMany(Subtree))
+                    yield return child;
             }
         }
 
@@ -149,8 +161,10 @@ internal static class SortedFastList
             {
                 upcoming.RemoveFirst();
                 if (!started.Remove(node.Value, out var feed))
+                {
                     feed = Start(node.Value);
-                started.Remove(node.Value);
+                    started.Remove(node.Value);
+                }
                 ReadAhead(feed);
                 await foreach (var chunk in feed.Chunks.ReadAllAsync(stop.Token).ConfigureAwait(false))
                 {

@@ -16,8 +16,11 @@ internal sealed record ListSettings(int PageSize)
     /// </summary>
     public const int MinChildPages = 4;
 
-    /// <summary>A partition expected to hold this many pages or more splits even when the silo's slots are all busy.</summary>
-    public const int LargePages = 64;
+    /// <summary>
+    /// A partition expected to hold this many pages or more splits even when the silo's slots are all busy: 16 pages are
+    /// 0.3-0.4 s of sequential paging, longer than a whole 400,000-key listing takes, so such a partition would be the tail.
+    /// </summary>
+    public const int LargePages = 16;
 
     /// <summary>Names a directory probe asks for inside a bounded range (a split rarely needs more than a few dozen).</summary>
     public const int BoundedProbeKeys = 200;
@@ -171,7 +174,10 @@ internal sealed class PartitionLister(IObjectStore origin, ListGate gate, ListSe
             if (levels.Count > 0)
                 probes = await Task.WhenAll(levels.Select(level => ProbeAsync(key.Bucket, level, last, end, cancellationToken))).ConfigureAwait(false);
         }
-        return ListSplitter.Plan(new SplitInput(key.Prefix, key.Delimiter, items, end, probes, settings.MinChildKeys, ListSettings.MaxChildren, listed));
+        // What the paging has shown counts only for a partition nobody estimated (the root, a resumed range): a child's
+        // estimate came from the structure its parent saw, which beats "as much again as listed so far".
+        long evidence = key.ExpectedKeys is null ? listed : 0;
+        return ListSplitter.Plan(new SplitInput(key.Prefix, key.Delimiter, items, end, probes, settings.MinChildKeys, ListSettings.MaxChildren, evidence));
     }
 
     // A "/" listing of one directory level after the last key: its subdirectories are natural boundaries. Only an

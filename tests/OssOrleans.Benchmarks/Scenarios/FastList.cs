@@ -6,7 +6,7 @@ using OssOrleans.TestKit;
 namespace OssOrleans.Benchmarks.Scenarios;
 
 /// <summary>
-/// Lists 1,000,000 keys (400,000 in quick mode) in a flat and in a tree layout from the OSS-like simulator (20 ms and
+/// Lists 1,000,000 keys (300,000 in quick mode) in a flat and in a tree layout from the OSS-like simulator (20 ms and
 /// 1000 keys per list page): sequential ListObjectsV2 paging through the S3 adapter against the cluster's fast list
 /// through a silo process, side by side, each 3 times (median).
 /// </summary>
@@ -25,9 +25,9 @@ internal static class FastList
     public static async Task<BenchReport> RunAsync(bool quick)
     {
         var report = new BenchReport("fast-list", quick);
-        // Quick mode lists 400,000 keys: a fast list has a fixed start-up of about 0.1-0.2 s (the first pages, the first
+        // Quick mode lists 300,000 keys: a fast list has a fixed start-up of about 0.1-0.2 s (the first pages, the first
         // splits), too large a share of 200,000 keys' 0.4 s to measure the steady speed-up.
-        int count = quick ? 400_000 : 1_000_000;
+        int count = quick ? 300_000 : 1_000_000;
         var settings = SimulatorSettings.OssIntranetLike;
         await using var origin = await OriginSimulator.StartNewAsync(settings, Bucket);
         byte[] body = new byte[16];
@@ -51,8 +51,8 @@ internal static class FastList
         // Warm-up, not measured: the JIT (tiered compilation) spent half a core for the first dozen or so listings of a
         // fresh silo (dotnet-counters), which doubled their CPU.
         await SequentialAsync(direct, "warmup/000/");
-        for (int i = 0; i < 12; i++)
-            await FastAsync(client, $"oss://{Bucket}/warmup/", sorted: i % 4 == 3);
+        for (int i = 0; i < 10; i++)
+            await FastAsync(client, $"oss://{Bucket}/warmup/", sorted: i % 5 == 4);
 
         var speedups = new List<double>();
         foreach (var (name, key) in Layouts)
