@@ -33,6 +33,9 @@ public sealed class ListOptions
     /// <summary>Called with each partition as the client starts reading it (tests and diagnostics).</summary>
     internal Action<ListPartitionKey>? OnPartition { get; set; }
 
+    /// <summary>Called when a partition's stream was lost and the client resumes it (tests and diagnostics).</summary>
+    internal Action<ListPartitionKey, Exception>? OnResume { get; set; }
+
     internal void Validate()
     {
         if (Delimiter is { Length: 0 })

@@ -17,7 +17,7 @@ public sealed partial class OssCacheClient
         options ??= new ListOptions();
         options.Validate();
         var root = ListPartitionKey.Root(prefix, options.Delimiter, options.Fast);
-        var reader = new PartitionReader(Cluster);
+        var reader = new PartitionReader(Cluster, options.OnResume);
         if (!options.Fast)
             return PlainList.ReadAsync(reader, root, options, cancellationToken);
         return options.Sorted

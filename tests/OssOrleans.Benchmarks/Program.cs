@@ -9,7 +9,6 @@ var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComp
     ["cold-read"] = ClusterReads.ColdReadAsync,
     ["fleet-read"] = ClusterReads.FleetReadAsync,
     ["fast-list"] = FastList.RunAsync,
-    ["fast-list-debug"] = FastListDebug.RunAsync,
 };
 
 // A child process of the fleet-read scenario.

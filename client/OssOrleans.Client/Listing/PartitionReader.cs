@@ -9,7 +9,7 @@ namespace OssOrleans.Client.Listing;
 /// minute in Orleans). A resumed read asks for the part of the partition not delivered yet and not handed to children:
 /// (last entry delivered, first child's start], a partition of its own, so the whole listing stays exact.
 /// </summary>
-internal sealed class PartitionReader(IClusterClient cluster)
+internal sealed class PartitionReader(IClusterClient cluster, Action<ListPartitionKey, Exception>? onResume = null)
 {
     /// <summary>Chunks per grain message: at most 2 x 1000 entries, about 0.3 MB.</summary>
     private const int ChunksPerMessage = 2;
@@ -20,6 +20,7 @@ internal sealed class PartitionReader(IClusterClient cluster)
     public async IAsyncEnumerable<ListChunk> ReadAsync(ListPartitionKey key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         string? lastEntry = null, firstChild = null;
+        Exception? lastError = null;
         int failures = 0;
         var current = key;
         while (true)
@@ -39,6 +40,7 @@ internal sealed class PartitionReader(IClusterClient cluster)
                     catch (Exception ex) when (IsLostStream(ex) && !cancellationToken.IsCancellationRequested && ++failures < MaxAttempts)
                     {
                         lost = true;
+                        lastError = ex;
                         break;
                     }
                     if (!more)
@@ -61,6 +63,7 @@ internal sealed class PartitionReader(IClusterClient cluster)
             }
             if (!lost)
                 yield break;
+            onResume?.Invoke(current, lastError!);
             string? start = lastEntry ?? key.StartAfter;
             string? end = firstChild ?? key.EndAt;
             if (start is not null && end is not null && KeyOrder.Compare(start, end) >= 0)

@@ -6,36 +6,24 @@ namespace OssOrleans.UnitTests.Listing;
 /// ListObjectsV2 over a sorted in-memory key list, with S3's semantics (prefix, delimiter, start-after, continuation
 /// tokens, max-keys), for running the real partition lister without a network. Only listing is supported.
 /// </summary>
-internal sealed class InMemoryListStore(IReadOnlyList<string> sortedKeys, TimeSpan latency = default) : IObjectStore
+internal sealed class InMemoryListStore(IReadOnlyList<string> sortedKeys) : IObjectStore
 {
     private int _requests;
     private long _keysReturned;
-    private long _waitTicks;
 
-    public long Started { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp();
-
-    public List<(double Time, int Delta)> Trace { get; } = [];
-
-    public double AverageDelayMs => _requests == 0 ? 0 : System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _waitTicks)).TotalMilliseconds / _requests;
-
+    /// <summary>Keys and common prefixes returned over all requests.</summary>
     public long KeysReturned => Interlocked.Read(ref _keysReturned);
 
     public int Requests => Volatile.Read(ref _requests);
 
     public string Name => "memory";
 
-    public async Task<ListPage> ListPageAsync(ListRequest request, CancellationToken cancellationToken = default)
+    public Task<ListPage> ListPageAsync(ListRequest request, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _requests);
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        lock (Trace) Trace.Add((System.Diagnostics.Stopwatch.GetElapsedTime(Started).TotalSeconds, +1));
-        if (latency > TimeSpan.Zero)
-            await Task.Delay(latency, cancellationToken);
-        Interlocked.Add(ref _waitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
-        lock (Trace) Trace.Add((System.Diagnostics.Stopwatch.GetElapsedTime(Started).TotalSeconds, -1));
         var page = Page(request);
         Interlocked.Add(ref _keysReturned, page.Entries.Count + page.CommonPrefixes.Count);
-        return page;
+        return Task.FromResult(page);
     }
 
     private ListPage Page(ListRequest request)
