@@ -11,9 +11,12 @@ public sealed partial class OssCacheClient
     /// Throws <see cref="OriginFailedException"/> when the origin fails or its paging would never end (a truncated page
     /// without a continuation token, or a repeated token), and <see cref="OssObjectNotFoundException"/> for a missing bucket.
     /// </summary>
-    public IAsyncEnumerable<ObjectEntry> ListAsync(string uri, ListOptions? options = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ObjectEntry> ListAsync(string uri, ListOptions? options = null, CancellationToken cancellationToken = default) =>
+        ListAsync(ObjectUri.Parse(uri), options, cancellationToken);
+
+    /// <inheritdoc cref="ListAsync(string, ListOptions?, CancellationToken)"/>
+    public IAsyncEnumerable<ObjectEntry> ListAsync(ObjectUri prefix, ListOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var prefix = ObjectUri.Parse(uri);
         options ??= new ListOptions();
         options.Validate();
         var root = ListPartitionKey.Root(prefix, options.Delimiter, options.Fast);

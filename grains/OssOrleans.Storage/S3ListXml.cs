@@ -215,19 +215,20 @@ internal static class S3ListXml
     private const int Root = 1, Contents = 2, CommonPrefixes = 3, Key = 4, Size = 5, ETag = 6, LastModified = 7, Prefix = 8,
         IsTruncated = 9, NextContinuationToken = 10, EncodingType = 11, Other = 12;
 
-    private static int Name(ReadOnlySpan<byte> name) => name switch
+    // By length first: this runs twice for every element of a page (about 12 times a key).
+    private static int Name(ReadOnlySpan<byte> name) => name.Length switch
     {
-        _ when name.SequenceEqual("Contents"u8) => Contents,
-        _ when name.SequenceEqual("CommonPrefixes"u8) => CommonPrefixes,
-        _ when name.SequenceEqual("Key"u8) => Key,
-        _ when name.SequenceEqual("Size"u8) => Size,
-        _ when name.SequenceEqual("ETag"u8) => ETag,
-        _ when name.SequenceEqual("LastModified"u8) => LastModified,
-        _ when name.SequenceEqual("Prefix"u8) => Prefix,
-        _ when name.SequenceEqual("IsTruncated"u8) => IsTruncated,
-        _ when name.SequenceEqual("NextContinuationToken"u8) => NextContinuationToken,
-        _ when name.SequenceEqual("EncodingType"u8) => EncodingType,
-        _ when name.SequenceEqual("ListBucketResult"u8) => Root,
+        3 when name.SequenceEqual("Key"u8) => Key,
+        4 when name.SequenceEqual("Size"u8) => Size,
+        4 when name.SequenceEqual("ETag"u8) => ETag,
+        6 when name.SequenceEqual("Prefix"u8) => Prefix,
+        8 when name.SequenceEqual("Contents"u8) => Contents,
+        11 when name.SequenceEqual("IsTruncated"u8) => IsTruncated,
+        12 when name.SequenceEqual("LastModified"u8) => LastModified,
+        12 when name.SequenceEqual("EncodingType"u8) => EncodingType,
+        14 when name.SequenceEqual("CommonPrefixes"u8) => CommonPrefixes,
+        16 when name.SequenceEqual("ListBucketResult"u8) => Root,
+        21 when name.SequenceEqual("NextContinuationToken"u8) => NextContinuationToken,
         _ => Other,
     };
 

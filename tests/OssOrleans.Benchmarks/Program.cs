@@ -14,6 +14,8 @@ var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComp
 // A child process of the fleet-read scenario.
 if (args.Length == 3 && args[0] == "fleet-client")
     return await ClusterReads.FleetClientMainAsync(args[1], args[2]);
+if (args.Length == 3 && args[0] == "fast-list-client")
+    return await FastList.ClientMainAsync(args[1], args[2]);
 
 bool quick = args.Contains("--quick");
 var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();

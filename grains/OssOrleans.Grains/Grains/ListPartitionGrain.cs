@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using OssOrleans.Grains.Hosting;
@@ -13,7 +14,8 @@ namespace OssOrleans.Grains.Grains;
 /// asks the origin nothing. Reentrant because calls only read runs and never wait on one another.
 /// </summary>
 [Reentrant]
-internal sealed class ListPartitionGrain(IObjectStore origin, ListGate gate, ListCacheBudget budget, CacheClock clock, IOptions<CacheOptions> options)
+internal sealed class ListPartitionGrain(
+    IObjectStore origin, ListGate gate, ListCacheBudget budget, CacheClock clock, IOptions<CacheOptions> options, ILogger<ListPartitionGrain> logger)
     : Grain, IListPartitionGrain
 {
     private ListPartitionKey _key = null!;
@@ -46,7 +48,7 @@ internal sealed class ListPartitionGrain(IObjectStore origin, ListGate gate, Lis
         bool cache = o.ListCacheTtl > TimeSpan.Zero;
         var run = new ListRun(cache, budget, ListSettings.Lookahead, now);
         run.TryAttach(out var first);
-        var lister = new PartitionLister(origin, gate, new ListSettings(o.ListPageSize));
+        var lister = new PartitionLister(origin, gate, new ListSettings(o.ListPageSize), logger);
         _ = Task.Run(() => lister.RunAsync(_key, run));
         if (cache)
         {

@@ -29,7 +29,12 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
     {
         if (_info is not null && clock.Time.GetUtcNow() - _fetchedAt < options.Value.MetadataTtl)
             return Task.FromResult(_info);
-        return _refresh ??= RefreshAsync();
+        // A completed refresh is never shared again. (It can complete synchronously when the HEAD answer arrives
+        // before the grain awaits it; a "finally { _refresh = null }" then runs before this assignment, and a stale
+        // completed task kept answering with the old version after the TTL: seen as a flaky TTL test under load.)
+        if (_refresh is null || _refresh.IsCompleted)
+            _refresh = RefreshAsync();
+        return _refresh;
     }
 
     public Task InvalidateAsync()
@@ -89,10 +94,6 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
         catch (ObjectStoreException ex)
         {
             throw new OriginFailedException($"HEAD {_uri} failed: {ex.Message}");
-        }
-        finally
-        {
-            _refresh = null;
         }
     }
 }

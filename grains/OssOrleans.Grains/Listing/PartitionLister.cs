@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
 using OssOrleans.Storage;
 
@@ -40,11 +42,13 @@ internal sealed record ListSettings(int PageSize)
 /// <summary>
 /// Lists one partition from the origin into a <see cref="ListRun"/>: pages through the partition's range with
 /// ListObjectsV2, stops at the range's end, and (for fast partitions) splits the rest of the range into child partitions
-/// while it is large and the silo has list slots to spare: after the first page, then every second page. The next page is requested before the current one is
-/// split and handed on, so the origin's latency overlaps the work.
+/// while it is large and the silo has list slots to spare, looking after the first page and then every second page.
+/// The next page is requested before the current one is split and handed on, so the origin's latency overlaps the work.
 /// </summary>
-internal sealed class PartitionLister(IObjectStore origin, ListGate gate, ListSettings settings)
+internal sealed partial class PartitionLister(IObjectStore origin, ListGate gate, ListSettings settings, ILogger? logger = null)
 {
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
     public async Task RunAsync(ListPartitionKey key, ListRun run)
     {
         var cancellationToken = run.Stopping;
@@ -59,7 +63,9 @@ internal sealed class PartitionLister(IObjectStore origin, ListGate gate, ListSe
         }
         catch (Exception ex)
         {
-            run.Complete(ListErrors.Translate(key, ex));
+            var error = ListErrors.Translate(key, ex);
+            LogFailed(_logger, key.ToString(), error.Message);
+            run.Complete(error);
         }
     }
 
@@ -75,85 +81,99 @@ internal sealed class PartitionLister(IObjectStore origin, ListGate gate, ListSe
         long listed = 0;
         int asked = PageFor(expected);
         var next = FetchAsync(Request(key, asked) with { StartAfter = key.StartAfter }, cancellationToken);
-        while (true)
+        try
         {
-            var page = await next.ConfigureAwait(false);
-            pages++;
-            var writer = new ListEntryWriter();
-            var items = new List<string>(page.Entries.Count + page.CommonPrefixes.Count);
-            bool pastEnd = false;
-            foreach (var (item, entry) in Merge(page))
+            await PageAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // A page still in flight when the listing stops (cancelled, failed): observe its failure, if any.
+            _ = next.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
+        async Task PageAsync()
+        {
+            while (true)
             {
-                // The origin lists after the start (or the last token); anything else is not this partition's to report.
-                if (last is not null && KeyOrder.Compare(item, last) <= 0)
-                    continue;
-                if (end is not null && KeyOrder.Compare(item, end) > 0)
+                var page = await next.ConfigureAwait(false);
+                pages++;
+                var writer = new ListEntryWriter();
+                var items = new List<string>(page.Entries.Count + page.CommonPrefixes.Count);
+                bool pastEnd = false;
+                foreach (var (item, entry) in Merge(page))
                 {
-                    pastEnd = true;
+                    // The origin lists after the start (or the last token); anything else is not this partition's to report.
+                    if (last is not null && KeyOrder.Compare(item, last) <= 0)
+                        continue;
+                    if (end is not null && KeyOrder.Compare(item, end) > 0)
+                    {
+                        pastEnd = true;
+                        break;
+                    }
+                    if (entry is null)
+                        writer.Add(item, 0, "", default, isPrefix: true);
+                    else
+                        writer.Add(item, entry.Size, entry.ETag, entry.LastModified);
+                    items.Add(item);
+                }
+
+                bool more = page.IsTruncated && !pastEnd;
+                // A short page that did not reach the end means the estimate was short: page normally from here.
+                expected = more && asked < settings.PageSize ? null : expected - items.Count;
+                if (more)
+                {
+                    string token = page.NextContinuationToken
+                        ?? throw new ListingLoopException($"the origin said page {pages} is truncated but gave no continuation token");
+                    if (!tokens.Add(token))
+                        throw new ListingLoopException($"the origin repeated an earlier continuation token after page {pages}, so paging would never end");
+                    withoutProgress = items.Count == 0 ? withoutProgress + 1 : 0;
+                    if (withoutProgress >= ListSettings.MaxPagesWithoutProgress)
+                        throw new ListingLoopException($"the origin returned {withoutProgress} truncated pages in a row without a new key");
+                    asked = PageFor(expected);
+                    next = FetchAsync(Request(key, asked) with { ContinuationToken = token }, cancellationToken);
+                }
+
+                if (items.Count > 0)
+                {
+                    last = items[^1];
+                    listed += items.Count;
+                    await run.AppendAsync(writer.ToChunk(), cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!more)
                     break;
-                }
-                if (entry is null)
-                    writer.Add(item, 0, "", default, isPrefix: true);
-                else
-                    writer.Add(item, entry.Size, entry.ETag, entry.LastModified);
-                items.Add(item);
-            }
-
-            bool more = page.IsTruncated && !pastEnd;
-            // A short page that did not reach the end means the estimate was short: page normally from here.
-            expected = more && asked < settings.PageSize ? null : expected - items.Count;
-            if (more)
-            {
-                string token = page.NextContinuationToken
-                    ?? throw new ListingLoopException($"the origin said page {pages} is truncated but gave no continuation token");
-                if (!tokens.Add(token))
-                    throw new ListingLoopException($"the origin repeated an earlier continuation token after page {pages}, so paging would never end");
-                withoutProgress = items.Count == 0 ? withoutProgress + 1 : 0;
-                if (withoutProgress >= ListSettings.MaxPagesWithoutProgress)
-                    throw new ListingLoopException($"the origin returned {withoutProgress} truncated pages in a row without a new key");
-                asked = PageFor(expected);
-                next = FetchAsync(Request(key, asked) with { ContinuationToken = token }, cancellationToken);
-            }
-
-            if (items.Count > 0)
-            {
-                last = items[^1];
-                listed += items.Count;
-                await run.AppendAsync(writer.ToChunk(), cancellationToken).ConfigureAwait(false);
-            }
-
-            if (!more)
-                break;
-            if (key.Fast && pages >= nextSplit && items.Count > 0)
-            {
-                // Split when it pays: the range is (or may be) large, and the silo has list slots to spare (more
-                // partitions than slots only add requests). The root splits at once: it makes the first parallelism.
-                bool root = pages == 1 && key.StartAfter is null && key.EndAt is null;
-                bool large = expected is not double e || e >= 2 * settings.MinChildKeys;
-                bool huge = expected >= ListSettings.LargePages * settings.PageSize;
-                if (!large || !(root || huge || gate.HasFreeSlot))
+                if (key.Fast && pages >= nextSplit && items.Count > 0)
                 {
+                    // Split when it pays: the range is (or may be) large, and the silo has list slots to spare (more
+                    // partitions than slots only add requests). The root splits at once: it makes the first parallelism.
+                    bool root = pages == 1 && key.StartAfter is null && key.EndAt is null;
+                    bool large = expected is not double e || e >= 2 * settings.MinChildKeys;
+                    bool huge = expected >= ListSettings.LargePages * settings.PageSize;
+                    if (!large || !(root || huge || gate.HasFreeSlot))
+                    {
+                        nextSplit = pages + 2;
+                        continue;
+                    }
+                    var plan = await PlanAsync(key, items, end, listed, cancellationToken).ConfigureAwait(false);
+                    if (plan.Children.Count == 0)
+                    {
+                        // Nothing worth splitting off (by the names): look again later, less and less often.
+                        expected ??= plan.Total;
+                        nextSplit = pages * 2;
+                        continue;
+                    }
+                    var children = new ListPartitionKey[plan.Children.Count];
+                    for (int i = 0; i < children.Length; i++)
+                    {
+                        var (bound, weight) = plan.Children[i];
+                        children[i] = key.WithRange(bound, i + 1 < children.Length ? plan.Children[i + 1].Bound : end, (long)Math.Ceiling(weight));
+                    }
+                    end = plan.Children[0].Bound;
+                    expected = plan.Own;
                     nextSplit = pages + 2;
-                    continue;
+                    LogSplit(_logger, key.ToString(), children.Length, pages, (long)plan.Total);
+                    await run.AppendAsync(ListChunk.Split(children), cancellationToken).ConfigureAwait(false);
                 }
-                var plan = await PlanAsync(key, items, end, listed, cancellationToken).ConfigureAwait(false);
-                if (plan.Children.Count == 0)
-                {
-                    // Nothing worth splitting off (by the names): look again later, less and less often.
-                    expected ??= plan.Total;
-                    nextSplit = pages * 2;
-                    continue;
-                }
-                var children = new ListPartitionKey[plan.Children.Count];
-                for (int i = 0; i < children.Length; i++)
-                {
-                    var (bound, weight) = plan.Children[i];
-                    children[i] = key.WithRange(bound, i + 1 < children.Length ? plan.Children[i + 1].Bound : end, (long)Math.Ceiling(weight));
-                }
-                end = plan.Children[0].Bound;
-                expected = plan.Own;
-                nextSplit = pages + 2;
-                await run.AppendAsync(ListChunk.Split(children), cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -206,6 +226,13 @@ internal sealed class PartitionLister(IObjectStore origin, ListGate gate, ListSe
     }
 
     private static ListRequest Request(ListPartitionKey key, int maxKeys) => new(key.Bucket, key.Prefix) { Delimiter = key.Delimiter, MaxKeys = maxKeys };
+
+    // Grains EventIds for listing: 2200-2299. Messages name the listing (bucket, prefix, range); never credentials.
+    [LoggerMessage(EventId = 2200, Level = LogLevel.Warning, Message = "{Partition} failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string partition, string error);
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Debug, Message = "{Partition} split into {Children} child partitions after page {Page} (about {Keys} keys left)")]
+    private static partial void LogSplit(ILogger logger, string partition, int children, int page, long keys);
 
     /// <summary>A page's keys and common prefixes as one ascending list (a common prefix has no entry).</summary>
     internal static List<(string Item, ListEntry? Entry)> Merge(ListPage page)

@@ -77,6 +77,31 @@ public sealed class ListCacheAndLoopTests(ListingFixture fixture)
     }
 
     [Fact]
+    public async Task List_MissingBucket_ThrowsOssObjectNotFound()
+    {
+        foreach (bool fast in new[] { false, true })
+        {
+            var error = await Assert.ThrowsAsync<OssObjectNotFoundException>(() =>
+                F.Cluster.Client.ListAsync("oss://no-such-bucket/p/", fast).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("no-such-bucket", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task FastList_ConsumerStopsEarly_EndsPromptlyAndLaterListingsAreWhole()
+    {
+        string bucket = F.Bucket("list-early-stop", Keyspaces.Flat("e/", seed: 15, counters: 10_000, hex: 0));
+        int taken = 0;
+        await foreach (var _ in F.Cluster.Client.ListAsync($"oss://{bucket}/e/", new ListOptions { Sorted = true }).WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token))
+        {
+            if (++taken == 120)
+                break;
+        }
+        var (entries, _) = await F.Cluster.Client.ListAsync($"oss://{bucket}/e/", fast: true);
+        Assert.Equal(10_000 + 7, entries.Count);
+    }
+
+    [Fact]
     public async Task FastList_LargeKeyspace_ListsOnSeveralSilos()
     {
         string bucket = F.Bucket("list-spread", Keyspaces.Flat("s/", seed: 14, counters: 20_000, hex: 0));

@@ -46,11 +46,8 @@ public sealed class FastListS3rverTests
         await using var client = OssCacheClient.FromClusterClient(cluster.Client);
 
         int partitions = 0;
-        Console.WriteLine($"DEBUG seeded {put.Elapsed}"); put.Restart();
         var plain = await ToListAsync(client.ListAsync($"oss://{Bucket}/data/", new ListOptions { Fast = false }));
-        Console.WriteLine($"DEBUG plain {put.Elapsed}"); put.Restart();
         var fast = await ToListAsync(client.ListAsync($"oss://{Bucket}/data/", new ListOptions { OnPartition = _ => Interlocked.Increment(ref partitions) }));
-        Console.WriteLine($"DEBUG fast {put.Elapsed} {partitions}"); put.Restart();
         // Within the list cache TTL: the same partitions, replayed in key order.
         var sorted = await ToListAsync(client.ListAsync($"oss://{Bucket}/data/", new ListOptions { Sorted = true }));
 
