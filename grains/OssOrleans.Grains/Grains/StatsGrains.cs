@@ -31,6 +31,35 @@ internal sealed class SiloStatsGrain(ShardStore store, CacheInstruments instrume
             instruments.Hits, instruments.Misses, instruments.BytesServed, instruments.BytesFromOrigin,
             instruments.OriginRequests, instruments.Evictions, instruments.CrcFailures, endpoint.Url ?? ""));
     }
+
+    /// <summary>At most this many shards per answer, so one admin query cannot build a huge message.</summary>
+    public const int MaxCachedShards = 10_000;
+
+    public Task<CachedShardPage> GetCachedShardsAsync(string bucket, string keyPrefix, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(bucket);
+        ArgumentNullException.ThrowIfNull(keyPrefix);
+        string me = silo.SiloAddress.ToParsableString();
+        if (this.GetPrimaryKeyString() != me)
+            throw new InvalidOperationException($"shards of silo {this.GetPrimaryKeyString()} were asked of silo {me}");
+        limit = Math.Clamp(limit, 1, MaxCachedShards);
+        // Cheap suffix test on the raw grain key before parsing: the key ends with "{bucket}/{key}".
+        string needle = "|" + bucket + "/" + keyPrefix;
+        var (ids, truncated) = store.ResidentShards(id => id.Contains(needle, StringComparison.Ordinal) && Matches(id, bucket, keyPrefix), limit);
+        var shards = new List<CachedShard>(ids.Count);
+        foreach (var (id, length) in ids)
+        {
+            var s = ShardId.FromGrainKey(id);
+            shards.Add(new CachedShard(s.Object.Bucket, s.Object.Key, s.ETag, s.Index, s.ShardSize, length));
+        }
+        return Task.FromResult(new CachedShardPage(me, shards, truncated));
+    }
+
+    private static bool Matches(string shardKey, string bucket, string keyPrefix)
+    {
+        var id = ShardId.FromGrainKey(shardKey);
+        return id.Object.Bucket == bucket && id.Object.Key.StartsWith(keyPrefix, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>Gathers every active silo's counters.</summary>
