@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace OssOrleans.Silo.Admin;
 
 // The admin API's JSON shapes (camelCase on the wire). Documented in the README's admin API reference.
@@ -34,12 +36,12 @@ internal sealed record ShardJson(int Index, int Bytes, string Silo);
 
 /// <summary>One cached object version: its resident shards, and how many of them each silo holds.</summary>
 internal sealed record CachedObjectJson(
-    string Uri, string ETag, int ShardSize, long CachedBytes, IReadOnlyList<ShardJson> Shards, IReadOnlyDictionary<string, int> ShardsPerSilo);
+    string Uri, [property: JsonPropertyName("etag")] string ETag, int ShardSize, long CachedBytes, IReadOnlyList<ShardJson> Shards, IReadOnlyDictionary<string, int> ShardsPerSilo);
 
 internal sealed record ObjectsJson(string Prefix, IReadOnlyList<CachedObjectJson> Objects, bool Truncated, IReadOnlyList<string> Errors);
 
 internal sealed record ObjectLookupJson(
-    string Uri, long Size, string ETag, DateTimeOffset LastModified, string? Crc64, int ShardSize, int ShardCount,
+    string Uri, long Size, [property: JsonPropertyName("etag")] string ETag, DateTimeOffset LastModified, string? Crc64, int ShardSize, int ShardCount,
     CachedObjectJson Cached, IReadOnlyList<string> Errors);
 
 internal sealed record JobJson(

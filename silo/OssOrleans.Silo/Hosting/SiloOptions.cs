@@ -87,5 +87,11 @@ public sealed class AdminOptions
     /// <c>Http:Urls</c> entry is a loopback address: a silo bound beyond loopback without a token refuses to start.
     /// Default empty. Never logged or returned.
     /// </summary>
-    public string Token { get; set; } = "";
+    public string Token
+    {
+        get => _token;
+        set => _token = value ?? ""; // an empty value in configuration binds as null
+    }
+
+    private string _token = "";
 }
