@@ -44,7 +44,7 @@ internal static class CtlApp
 
     private const string GlobalUsage =
         "global options: --cluster host:port[,host:port...] (default $" + ClusterVariable + " or 127.0.0.1:30000), " +
-        "--cluster-id ID, --service-id ID, --json, --help";
+        "--cluster-id ID, --service-id ID, --connect-timeout SECONDS (default 15), --json, --help";
 
     public static async Task<int> RunAsync(string[] args, Stream stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken = default)
     {
@@ -130,6 +130,11 @@ internal static class CtlApp
                 case "--cluster": gateways.AddRange(Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); break;
                 case "--cluster-id": parsed.ClusterId = Value(); break;
                 case "--service-id": parsed.ServiceId = Value(); break;
+                case "--connect-timeout":
+                    parsed.ConnectTimeout = double.TryParse(Value(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double sec) && sec > 0
+                        ? TimeSpan.FromSeconds(sec)
+                        : throw new UsageException("--connect-timeout needs a positive number of seconds");
+                    break;
                 case "--json": parsed.Json = true; break;
                 case "-h" or "--help": parsed.Help = true; break;
                 case "--": words.AddRange(args[(i + 1)..]); i = args.Length; break;
@@ -171,6 +176,7 @@ internal sealed class ParsedArgs
     public List<string> Gateways { get; set; } = [];
     public string ClusterId { get; set; } = "ossorleans";
     public string ServiceId { get; set; } = "ossorleans";
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
     public bool Json { get; set; }
     public bool Help { get; set; }
 }
@@ -211,7 +217,18 @@ internal sealed class CommandContext(ParsedArgs args, Stream stdout, TextWriter 
             options.Gateways.Clear();
             foreach (var g in Args.Gateways)
                 options.Gateways.Add(g);
-            _client = await OssCacheClient.ConnectAsync(options, CancellationToken).ConfigureAwait(false);
+            // The Orleans client keeps retrying an unreachable gateway for minutes; a command line should fail sooner.
+            using var connect = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken);
+            connect.CancelAfter(Args.ConnectTimeout);
+            try
+            {
+                _client = await OssCacheClient.ConnectAsync(options, connect.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!CancellationToken.IsCancellationRequested)
+            {
+                throw new InvalidOperationException(
+                    $"could not connect to the OssOrleans cluster at {string.Join(",", Args.Gateways)} within {Args.ConnectTimeout.TotalSeconds:0} s");
+            }
         }
         return _client;
     }

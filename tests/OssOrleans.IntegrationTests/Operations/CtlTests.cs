@@ -130,7 +130,7 @@ public sealed class CtlTests(OpsSiloFixture fixture)
         using var stdout = new MemoryStream();
         using var stderr = new StringWriter();
         int port = OssOrleans.TestKit.FreePort.GetLoopbackPort();
-        int code = await CtlApp.RunAsync(["stats"], stdout, stderr, v => v == CtlApp.ClusterVariable ? $"127.0.0.1:{port}" : null);
+        int code = await CtlApp.RunAsync(["--connect-timeout", "2", "stats"], stdout, stderr, v => v == CtlApp.ClusterVariable ? $"127.0.0.1:{port}" : null);
         Assert.Equal(1, code);
         Assert.StartsWith("ossctl: could not connect", stderr.ToString(), StringComparison.Ordinal);
     }
