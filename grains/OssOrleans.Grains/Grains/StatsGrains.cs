@@ -8,10 +8,10 @@ using OssOrleans.Grains.Hosting;
 namespace OssOrleans.Grains.Grains;
 
 /// <summary>
-/// This silo's cache counters. Each silo activates its own at start-up (prefer-local placement puts it there) and
-/// keeps it alive; a call that lands on another silo is refused rather than reporting the wrong silo's numbers.
+/// This silo's cache counters. Each silo activates its own at start-up and keeps it alive; placement by key puts it
+/// on the silo its key names, and a call that lands elsewhere anyway is refused rather than reporting the wrong silo's numbers.
 /// </summary>
-[PreferLocalPlacement]
+[SiloKeyPlacement]
 internal sealed class SiloStatsGrain(ShardStore store, CacheInstruments instruments, DataPlaneEndpoint endpoint, ILocalSiloDetails silo)
     : Grain, ISiloStatsGrain
 {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Xunit.Abstractions;
 using OssOrleans.Client;
 using OssOrleans.Storage;
 using OssOrleans.TestKit;
@@ -10,13 +11,15 @@ namespace OssOrleans.IntegrationTests.Operations;
 /// Three real silo processes clustered through a real redis-server, reading from real s3rver: one silo is killed with
 /// SIGKILL in the middle of a read, and the read still returns the exact bytes.
 /// </summary>
-public sealed class RedisClusterTests
+public sealed class RedisClusterTests(ITestOutputHelper output)
 {
     private const int ShardSize = 1 << 20;
 
     [SkippableFact]
     public async Task Read_SiloKilledMidRead_CompletesWithExactBytesAndClusterShrinksToTwo()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Phase(string name) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {name}");
         Skip.If(RedisServerProcess.FindExecutable() is null, "redis-server is not installed (scripts/install-test-deps.sh installs it as root; .ci/run does)");
         await using var redis = await RedisServerProcess.StartAsync();
         await using var s3rver = await S3rverProcess.StartAsync("fleet");
@@ -38,10 +41,18 @@ public sealed class RedisClusterTests
         var silos = new List<SiloProcess>();
         try
         {
-            // One at a time: each joins through the membership table the previous ones wrote.
-            for (int i = 0; i < 3; i++)
-                silos.Add(await SiloProcess.StartAsync(args));
+            // Started together: Orleans membership in Redis handles concurrent joins.
+            var starting = Enumerable.Range(0, 3).Select(_ => SiloProcess.StartAsync(args)).ToList();
+            try
+            {
+                await Task.WhenAll(starting);
+            }
+            finally
+            {
+                silos.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+            }
 
+            Phase("3 silos started");
             var options = new OssClientOptions { ClusterId = clusterId, ReadAheadShards = 2 };
             options.Gateways.Clear();
             foreach (var s in silos)
@@ -49,6 +60,7 @@ public sealed class RedisClusterTests
             await using var client = await OssCacheClient.ConnectAsync(options);
             await Poll.UntilAsync("3 silos in the cluster", () => client.GetClusterStatsAsync(), s => s.Count == 3, TimeSpan.FromSeconds(60));
 
+            Phase("client sees 3 silos");
             await using var stream = await client.OpenReadAsync("oss://fleet/models/big.bin");
             var read = new byte[data.Length];
             int half = data.Length / 3;
@@ -65,25 +77,31 @@ public sealed class RedisClusterTests
             Assert.True(perSilo.Any(p => p.Key.Contains($":{victim.SiloPort}@", StringComparison.Ordinal)),
                 $"no silo port matched the residency keys {string.Join(", ", perSilo.Keys)}");
             victim.Kill();
+            Phase("victim killed");
 
             await stream.ReadExactlyAsync(read.AsMemory(half));
             Assert.Equal(0, await stream.ReadAsync(new byte[1]));
             Assert.Equal(SHA256.HashData(data), SHA256.HashData(read));
 
+            Phase("read completed");
             var survivors = silos.Where(s => s != victim).ToList();
             await Poll.UntilAsync("the client to see 2 active silos", () => client.GetClusterStatsAsync(), s => s.Count == 2, TimeSpan.FromSeconds(60));
+            Phase("client sees 2 silos");
             using var survivorAdmin = new AdminHttp(survivors[0].HttpPort);
             var cluster = await Poll.UntilAsync("the admin API to report 2 active silos",
                 () => survivorAdmin.GetJsonAsync("/admin/api/cluster"), j => j.GetProperty("activeSilos").GetInt32() == 2, TimeSpan.FromSeconds(60));
             Assert.Equal("Redis", cluster.GetProperty("mode").GetString());
+            Assert.DoesNotContain(s3rver.SecretAccessKey, cluster.GetRawText(), StringComparison.Ordinal);
             Assert.Contains(cluster.GetProperty("silos").EnumerateArray(),
                 s => s.GetProperty("address").GetString()!.Contains($":{victim.SiloPort}@", StringComparison.Ordinal) && s.GetProperty("status").GetString() != "Active");
 
+            Phase("admin API reports 2 silos");
             // A second full read after the loss is still exact.
             await using var again = await client.OpenReadAsync("oss://fleet/models/big.bin");
             using var ms = new MemoryStream();
             await again.CopyToAsync(ms);
             Assert.Equal(SHA256.HashData(data), SHA256.HashData(ms.ToArray()));
+            Phase("second read completed");
         }
         catch (Exception ex) when (ex is not SkipException)
         {
