@@ -6,7 +6,8 @@ namespace OssOrleans.Ctl;
 
 internal static class JsonOut
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+    // Relaxed escaping: ETags keep their quotes readable ("\"abc\"" rather than \u0022); the output is never HTML.
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Task LineAsync<T>(CommandContext c, T value) => c.Out.WriteLineAsync(JsonSerializer.Serialize(value, Options));
 
@@ -159,6 +160,7 @@ internal sealed class ProgressBar(TextWriter err, long total)
 {
     private readonly long _start = Environment.TickCount64;
     private long _lastDraw = -1000;
+    private long _drawn = -1;
 
     public void Report(long done)
     {
@@ -171,7 +173,8 @@ internal sealed class ProgressBar(TextWriter err, long total)
 
     public void Finish()
     {
-        Draw(total, Environment.TickCount64);
+        if (_drawn != total)
+            Draw(total, Environment.TickCount64);
         err.WriteLine();
         err.Flush();
     }
@@ -182,6 +185,7 @@ internal sealed class ProgressBar(TextWriter err, long total)
         double fraction = total == 0 ? 1 : (double)done / total;
         int filled = (int)(fraction * width);
         double seconds = Math.Max(0.001, (now - _start) / 1000.0);
+        _drawn = done;
         err.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {fraction * 100,5:0.0}% {JsonOut.Bytes(done)} / {JsonOut.Bytes(total)} {JsonOut.Bytes((long)(done / seconds))}/s ");
         err.Flush();
     }
