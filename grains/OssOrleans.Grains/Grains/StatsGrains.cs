@@ -1,6 +1,5 @@
 using Orleans.Concurrency;
 using Microsoft.Extensions.Options;
-using Orleans.Placement;
 using Orleans.Runtime;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
