@@ -23,7 +23,8 @@ public sealed class OpsSiloFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _work = Directory.CreateTempSubdirectory("oss-ops-");
-        Silo = await SiloProcess.StartAsync(["--admin-token", Token, "--Cluster:ClusterId=ops-tests"], _work.FullName);
+        // A small cache, so the dashboard's per-silo bars show the reads the tests make.
+        Silo = await SiloProcess.StartAsync(["--admin-token", Token, "--Cluster:ClusterId=ops-tests", "--cache-capacity", $"{32 << 20}"], _work.FullName);
         var options = new OssClientOptions { ClusterId = "ops-tests" };
         options.Gateways.Clear();
         options.Gateways.Add(Silo.Gateway);
