@@ -2,13 +2,37 @@
 # Installs what the tests and benchmarks need beyond the .NET SDK. Idempotent: each step runs
 # only when its tool is missing, so CI and developers can call it on every run.
 #   - s3rver 3.7.1 (npm) into <repo>/tools/node_modules (pinned in tools/package.json)
-#   - redis-server (Debian package), only when running as root; otherwise prints what to install
-# Works on a fresh Debian 12 machine with node 20 and npm preinstalled.
+#   - Debian packages, only when running as root (no sudo needed; otherwise prints what to install):
+#     redis-server (Redis clustering tests), chromium (dashboard browser test), docker-compose (validates
+#     docker-compose.yml without a Docker engine), and nodejs/npm when node is missing
+# Works on a fresh Debian 12 machine as root.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools_dir="$repo_root/tools"
 status=0
+
+# --- Debian packages -------------------------------------------------------------------------
+missing_pkgs=()
+command -v node >/dev/null 2>&1 || missing_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing_pkgs+=(npm)
+command -v redis-server >/dev/null 2>&1 || missing_pkgs+=(redis-server)
+# fonts-liberation is only a recommendation of chromium; without it the dashboard screenshot has no readable text.
+command -v chromium >/dev/null 2>&1 || missing_pkgs+=(chromium fonts-liberation)
+command -v docker-compose >/dev/null 2>&1 || missing_pkgs+=(docker-compose)
+
+if [ ${#missing_pkgs[@]} -eq 0 ]; then
+  echo "install-test-deps: Debian packages already present"
+elif [ "$(id -u)" -eq 0 ]; then
+  echo "install-test-deps: installing ${missing_pkgs[*]} ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # No recommends: docker-compose would pull in the Docker engine (docker.io), which the tests never run.
+  apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}"
+else
+  echo "install-test-deps: not root; please install: sudo apt-get install -y ${missing_pkgs[*]}" >&2
+  status=1
+fi
 
 # --- s3rver ---------------------------------------------------------------------------------
 if [ -x "$tools_dir/node_modules/.bin/s3rver" ]; then
@@ -25,22 +49,6 @@ else
       status=1
     fi
   fi
-fi
-
-# --- Debian packages -------------------------------------------------------------------------
-missing_pkgs=()
-command -v redis-server >/dev/null 2>&1 || missing_pkgs+=(redis-server)
-
-if [ ${#missing_pkgs[@]} -eq 0 ]; then
-  echo "install-test-deps: Debian packages already present"
-elif [ "$(id -u)" -eq 0 ]; then
-  echo "install-test-deps: installing ${missing_pkgs[*]} ..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing_pkgs[@]}"
-else
-  echo "install-test-deps: not root; please install: sudo apt-get install -y ${missing_pkgs[*]}" >&2
-  status=1
 fi
 
 exit $status

@@ -37,6 +37,11 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     // Loss of a silo is only noticed after membership declares it dead, which takes seconds; keep trying that long.
     private static readonly TimeSpan ClusterFaultBudget = TimeSpan.FromSeconds(60);
 
+    // A call whose silo is killed while it runs gets no answer, and Orleans would fail it only after its 30 s response
+    // timeout. Waiting at most this long per attempt and asking again is safe: the shard grain is single-flight, so a
+    // repeated call queues behind a load still in progress and returns as soon as it finishes.
+    private static readonly TimeSpan LocateAttemptTimeout = TimeSpan.FromSeconds(10);
+
     private readonly HttpClient _http = new(Handler(connect: null)) { Timeout = TimeSpan.FromMinutes(2) };
 
     // Same-machine silos, over their Unix sockets. Connections are pooled by the URL's authority, which is unique per
@@ -60,7 +65,7 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
             byte[]? buffer = null;
             try
             {
-                var location = await grain.EnsureLoadedAsync(info.Size).WaitAsync(cancellationToken).ConfigureAwait(false);
+                var location = await grain.EnsureLoadedAsync(info.Size).WaitAsync(LocateAttemptTimeout, cancellationToken).ConfigureAwait(false);
                 if (location.Length != expected)
                     throw new InvalidDataException($"shard {shard} has {location.Length} bytes; expected {expected}");
                 buffer = _buffers.Rent(Math.Max(expected, 1));

@@ -32,6 +32,13 @@ public interface ISiloStatsGrain : IGrainWithStringKey
 {
     [Alias("GetStats")]
     Task<SiloCacheStats> GetStatsAsync();
+
+    /// <summary>
+    /// The shards this silo holds of objects in <paramref name="bucket"/> whose key starts with <paramref name="keyPrefix"/>
+    /// (at most <paramref name="limit"/>, in no particular order): what the admin API shows as residency.
+    /// </summary>
+    [Alias("GetCachedShards")]
+    Task<CachedShardPage> GetCachedShardsAsync(string bucket, string keyPrefix, int limit);
 }
 
 /// <summary>Cluster-wide view, for clients and the admin API.</summary>

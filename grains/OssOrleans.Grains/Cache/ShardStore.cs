@@ -185,6 +185,28 @@ internal sealed class ShardStore
         lock (_gate) return [.. _byId.Keys];
     }
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> resident shards (id and length) whose id passes <paramref name="match"/>; the bool says
+    /// whether more matched. The walk holds the store's lock, so it is bounded by the number of resident shards
+    /// (capacity / shard size), which is small.
+    /// </summary>
+    public (List<(string Id, int Length)> Shards, bool Truncated) ResidentShards(Func<string, bool> match, int limit)
+    {
+        var found = new List<(string, int)>(Math.Min(limit, 256));
+        lock (_gate)
+        {
+            foreach (var e in _byId.Values)
+            {
+                if (!match(e.ShardId))
+                    continue;
+                if (found.Count == limit)
+                    return (found, true);
+                found.Add((e.ShardId, e.Length));
+            }
+        }
+        return (found, false);
+    }
+
     private void Touch(Entry e)
     {
         _lru.Remove(e.Node!);

@@ -1,6 +1,5 @@
 using Orleans.Concurrency;
 using Microsoft.Extensions.Options;
-using Orleans.Placement;
 using Orleans.Runtime;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
@@ -8,10 +7,10 @@ using OssOrleans.Grains.Hosting;
 namespace OssOrleans.Grains.Grains;
 
 /// <summary>
-/// This silo's cache counters. Each silo activates its own at start-up (prefer-local placement puts it there) and
-/// keeps it alive; a call that lands on another silo is refused rather than reporting the wrong silo's numbers.
+/// This silo's cache counters. Each silo activates its own at start-up and keeps it alive; placement by key puts it
+/// on the silo its key names, and a call that lands elsewhere anyway is refused rather than reporting the wrong silo's numbers.
 /// </summary>
-[PreferLocalPlacement]
+[SiloKeyPlacement]
 internal sealed class SiloStatsGrain(ShardStore store, CacheInstruments instruments, DataPlaneEndpoint endpoint, ILocalSiloDetails silo)
     : Grain, ISiloStatsGrain
 {
@@ -31,6 +30,35 @@ internal sealed class SiloStatsGrain(ShardStore store, CacheInstruments instrume
             instruments.Hits, instruments.Misses, instruments.BytesServed, instruments.BytesFromOrigin,
             instruments.OriginRequests, instruments.Evictions, instruments.CrcFailures, endpoint.Url ?? "",
             instruments.BytesServedLocal));
+    }
+
+    /// <summary>At most this many shards per answer, so one admin query cannot build a huge message.</summary>
+    public const int MaxCachedShards = 10_000;
+
+    public Task<CachedShardPage> GetCachedShardsAsync(string bucket, string keyPrefix, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(bucket);
+        ArgumentNullException.ThrowIfNull(keyPrefix);
+        string me = silo.SiloAddress.ToParsableString();
+        if (this.GetPrimaryKeyString() != me)
+            throw new InvalidOperationException($"shards of silo {this.GetPrimaryKeyString()} were asked of silo {me}");
+        limit = Math.Clamp(limit, 1, MaxCachedShards);
+        // Cheap suffix test on the raw grain key before parsing: the key ends with "{bucket}/{key}".
+        string needle = "|" + bucket + "/" + keyPrefix;
+        var (ids, truncated) = store.ResidentShards(id => id.Contains(needle, StringComparison.Ordinal) && Matches(id, bucket, keyPrefix), limit);
+        var shards = new List<CachedShard>(ids.Count);
+        foreach (var (id, length) in ids)
+        {
+            var s = ShardId.FromGrainKey(id);
+            shards.Add(new CachedShard(s.Object.Bucket, s.Object.Key, s.ETag, s.Index, s.ShardSize, length));
+        }
+        return Task.FromResult(new CachedShardPage(me, shards, truncated));
+    }
+
+    private static bool Matches(string shardKey, string bucket, string keyPrefix)
+    {
+        var id = ShardId.FromGrainKey(shardKey);
+        return id.Object.Bucket == bucket && id.Object.Key.StartsWith(keyPrefix, StringComparison.Ordinal);
     }
 }
 

@@ -32,10 +32,11 @@ public static class OssCacheSiloBuilderExtensions
         services.TryAddSingleton(sp => new OriginGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxOriginConcurrency));
         services.TryAddSingleton(sp => new ListGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxListConcurrency));
         services.TryAddSingleton(sp => new ListCacheBudget(sp.GetRequiredService<IOptions<CacheOptions>>().Value.ListCacheMaxEntries));
+        services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(sp => sp.GetRequiredService<DataPlaneServer>());
 
-        // Activate this silo's stats grain from the silo itself, so prefer-local placement puts it here.
+        // Activate this silo's stats grain at start-up, so its counters are there from the first request.
         silo.AddStartupTask(static async (sp, ct) =>
         {
             var me = sp.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();

@@ -1,8 +1,10 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Orleans.Dashboard;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Silo.Admin;
 using OssOrleans.Storage;
 
 namespace OssOrleans.Silo.Hosting;
@@ -31,16 +33,28 @@ internal static partial class SiloApp
         {
             silo.AddOssCache(builder.Configuration);
             var c = settings.Cluster;
-            if (c.Mode == ClusterMode.Localhost)
+            // Failure detection (ProbeTimeout, NumMissedProbesLimit, ...) is Orleans' own; defaults unless set here.
+            silo.Services.AddOptions<Orleans.Configuration.ClusterMembershipOptions>().Bind(builder.Configuration.GetSection(SiloClusterOptions.Section + ":Membership"));
+            switch (c.Mode)
             {
-                silo.UseLocalhostClustering(c.SiloPort, c.GatewayPort, primarySiloEndpoint: null, serviceId: c.ServiceId, clusterId: c.ClusterId);
+                case ClusterMode.Localhost:
+                    silo.UseLocalhostClustering(c.SiloPort, c.GatewayPort, primarySiloEndpoint: null, serviceId: c.ServiceId, clusterId: c.ClusterId);
+                    break;
+                case ClusterMode.Redis:
+                    silo.UseRedisClustering(c.Redis);
+                    silo.Configure<Orleans.Configuration.ClusterOptions>(o => { o.ClusterId = c.ClusterId; o.ServiceId = c.ServiceId; });
+                    silo.ConfigureEndpoints(IPAddress.Parse(c.AdvertisedAddress), c.SiloPort, c.GatewayPort, listenOnAnyHostAddress: true);
+                    break;
+                case ClusterMode.Kubernetes:
+                    // Membership still lives in Redis; Kubernetes hosting takes cluster id, service id and the pod IP from the
+                    // pod's environment (ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID, POD_IP...) and deletes pods of dead silos.
+                    silo.UseRedisClustering(c.Redis);
+                    silo.ConfigureEndpoints(c.SiloPort, c.GatewayPort, listenOnAnyHostAddress: true);
+                    silo.UseKubernetesHosting();
+                    break;
             }
-            else
-            {
-                silo.UseRedisClustering(c.Redis);
-                silo.Configure<Orleans.Configuration.ClusterOptions>(o => { o.ClusterId = c.ClusterId; o.ServiceId = c.ServiceId; });
-                silo.ConfigureEndpoints(IPAddress.Parse(c.AdvertisedAddress), c.SiloPort, c.GatewayPort, listenOnAnyHostAddress: true);
-            }
+            if (settings.Admin.Enabled)
+                silo.AddDashboard();
         });
 
         var app = builder.Build();
@@ -51,6 +65,8 @@ internal static partial class SiloApp
             mode = s.Cluster.Mode.ToString(),
             origin = origin.Name,
         }));
+        if (settings.Admin.Enabled)
+            AdminApi.Map(app, settings);
         return app;
     }
 

@@ -5,7 +5,10 @@ using OssOrleans.Storage;
 namespace OssOrleans.Silo.Hosting;
 
 /// <summary>The silo's settings, bound and validated once before anything starts.</summary>
-internal sealed record SiloSettings(OriginOptions Origin, S3StoreOptions S3, SiloClusterOptions Cluster, HttpEndpointOptions Http, CacheOptions Cache);
+internal sealed record SiloSettings(OriginOptions Origin, S3StoreOptions S3, SiloClusterOptions Cluster, HttpEndpointOptions Http, CacheOptions Cache)
+{
+    public AdminOptions Admin { get; init; } = new();
+}
 
 /// <summary>Thrown for configuration that cannot work; the message is one line naming the option.</summary>
 internal sealed class SiloConfigurationException(string message, Exception? inner = null) : Exception(message, inner);
@@ -25,6 +28,7 @@ internal static class SiloConfiguration
         ["--urls"] = "Http:Urls",
         ["--cache-capacity"] = "Cache:CapacityBytes",
         ["--data-plane-url"] = "Cache:DataPlaneUrl",
+        ["--admin-token"] = "Admin:Token",
     };
 
     /// <summary>appsettings.json, then environment variables (plain and OSSORLEANS_-prefixed), then command-line flags.</summary>
@@ -41,6 +45,7 @@ internal static class SiloConfiguration
         var cluster = Bind<SiloClusterOptions>(configuration, SiloClusterOptions.Section);
         var http = Bind<HttpEndpointOptions>(configuration, HttpEndpointOptions.Section);
         var cache = Bind<CacheOptions>(configuration, CacheOptions.Section);
+        var admin = Bind<AdminOptions>(configuration, AdminOptions.Section);
 
         Check(new OriginOptionsValidator().Validate(null, origin));
         if (origin.Kind == OriginKind.S3)
@@ -48,7 +53,8 @@ internal static class SiloConfiguration
         Check(new SiloClusterOptionsValidator().Validate(null, cluster));
         Check(new HttpEndpointOptionsValidator().Validate(null, http));
         Check(new CacheOptionsValidator().Validate(null, cache));
-        return new SiloSettings(origin, s3, cluster, http, cache);
+        Check(AdminOptionsValidator.Validate(admin, http));
+        return new SiloSettings(origin, s3, cluster, http, cache) { Admin = admin };
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

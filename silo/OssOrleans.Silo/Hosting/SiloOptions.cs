@@ -28,7 +28,11 @@ public sealed class SiloClusterOptions
 {
     public const string Section = "Cluster";
 
-    /// <summary><c>Localhost</c> (default: a one-node cluster on loopback) or <c>Redis</c> (membership in the Redis server at <see cref="Redis"/>).</summary>
+    /// <summary>
+    /// <c>Localhost</c> (default: a one-node cluster on loopback), <c>Redis</c> (membership in the Redis server at
+    /// <see cref="Redis"/>) or <c>Kubernetes</c> (Redis membership, plus Orleans' Kubernetes hosting: cluster id, service id
+    /// and advertised address come from the pod's environment, and pods of dead silos are deleted; see deploy/).
+    /// </summary>
     public ClusterMode Mode { get; set; } = ClusterMode.Localhost;
 
     /// <summary>Orleans cluster id. Default <c>ossorleans</c>.</summary>
@@ -54,6 +58,7 @@ public enum ClusterMode
 {
     Localhost,
     Redis,
+    Kubernetes,
 }
 
 /// <summary>The HTTP endpoint of this silo (data plane, admin API). Section <c>Http</c>.</summary>
@@ -63,4 +68,30 @@ public sealed class HttpEndpointOptions
 
     /// <summary>Listen URLs, separated by ';'. Default <c>http://127.0.0.1:8080</c> (loopback only).</summary>
     [Required] public string Urls { get; set; } = "http://127.0.0.1:8080";
+}
+
+/// <summary>
+/// The admin API (<c>/admin/api/...</c>), the dashboard page (<c>/dashboard</c>) and the Orleans Dashboard
+/// (<c>/orleans-dashboard</c>) on the HTTP endpoint. Section <c>Admin</c>.
+/// </summary>
+public sealed class AdminOptions
+{
+    public const string Section = "Admin";
+
+    /// <summary>Serve the admin API and both dashboards. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Bearer token the admin API and the Orleans Dashboard require (<c>Authorization: Bearer &lt;token&gt;</c>). When set it is
+    /// required on every address. When empty the admin API is open, which the silo allows only while every
+    /// <c>Http:Urls</c> entry is a loopback address: a silo bound beyond loopback without a token refuses to start.
+    /// Default empty. Never logged or returned.
+    /// </summary>
+    public string Token
+    {
+        get => _token;
+        set => _token = value ?? ""; // an empty value in configuration binds as null
+    }
+
+    private string _token = "";
 }

@@ -20,7 +20,7 @@ internal sealed class SiloClusterOptionsValidator : IValidateOptions<SiloCluster
     {
         const string s = SiloClusterOptions.Section;
         if (!Enum.IsDefined(options.Mode))
-            return ValidateOptionsResult.Fail($"{s}:Mode: must be Localhost or Redis");
+            return ValidateOptionsResult.Fail($"{s}:Mode: must be Localhost, Redis or Kubernetes");
         if (string.IsNullOrWhiteSpace(options.ClusterId))
             return ValidateOptionsResult.Fail($"{s}:ClusterId: must not be empty");
         if (string.IsNullOrWhiteSpace(options.ServiceId))
@@ -31,8 +31,8 @@ internal sealed class SiloClusterOptionsValidator : IValidateOptions<SiloCluster
             return ValidateOptionsResult.Fail($"{s}:GatewayPort: must be between 1 and 65535 (got {options.GatewayPort})");
         if (options.SiloPort == options.GatewayPort)
             return ValidateOptionsResult.Fail($"{s}:GatewayPort: must differ from {s}:SiloPort ({options.SiloPort})");
-        if (options.Mode == ClusterMode.Redis && string.IsNullOrWhiteSpace(options.Redis))
-            return ValidateOptionsResult.Fail($"{s}:Redis: a Redis connection string is required when {s}:Mode is Redis");
+        if (options.Mode != ClusterMode.Localhost && string.IsNullOrWhiteSpace(options.Redis))
+            return ValidateOptionsResult.Fail($"{s}:Redis: a Redis connection string is required when {s}:Mode is {options.Mode}");
         if (!System.Net.IPAddress.TryParse(options.AdvertisedAddress, out _))
             return ValidateOptionsResult.Fail($"{s}:AdvertisedAddress: '{options.AdvertisedAddress}' is not an IP address");
         return ValidateOptionsResult.Success;
@@ -52,5 +52,36 @@ internal sealed class HttpEndpointOptionsValidator : IValidateOptions<HttpEndpoi
                 return ValidateOptionsResult.Fail($"{HttpEndpointOptions.Section}:Urls: '{url}' is not an http(s) URL");
         }
         return ValidateOptionsResult.Success;
+    }
+}
+
+/// <summary>Checks <see cref="AdminOptions"/> against the HTTP endpoint it is served on.</summary>
+internal static class AdminOptionsValidator
+{
+    public static ValidateOptionsResult Validate(AdminOptions admin, HttpEndpointOptions http)
+    {
+        if (!admin.Enabled || admin.Token.Length > 0)
+            return ValidateOptionsResult.Success;
+        foreach (var url in http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!IsLoopback(url))
+                return ValidateOptionsResult.Fail(
+                    $"{AdminOptions.Section}:Token: required because {HttpEndpointOptions.Section}:Urls binds '{url}' beyond loopback " +
+                    $"(set a token, or {AdminOptions.Section}:Enabled=false)");
+        }
+        return ValidateOptionsResult.Success;
+    }
+
+    // Kestrel's wildcards ("+", "*", "0.0.0.0", "[::]") and any named host other than localhost listen beyond loopback.
+    internal static bool IsLoopback(string url)
+    {
+        int scheme = url.IndexOf("://", StringComparison.Ordinal);
+        string rest = scheme < 0 ? url : url[(scheme + 3)..];
+        int end = rest.IndexOfAny(['/', '?']);
+        if (end >= 0) rest = rest[..end];
+        string host = rest.StartsWith('[') ? rest[1..Math.Max(1, rest.IndexOf(']'))] : (rest.LastIndexOf(':') is int c and > 0 ? rest[..c] : rest);
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            return true;
+        return System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip);
     }
 }

@@ -25,7 +25,8 @@ public sealed class CacheInstrumentsTests
         instruments.Hit();
         instruments.Miss();
         instruments.FromOrigin(100);
-        instruments.Served(250);
+        instruments.Served(200, localSocket: false);
+        instruments.Served(50, localSocket: true);
         instruments.OriginRequest();
         instruments.Evicted(64);
         instruments.CrcFailure();
@@ -38,5 +39,6 @@ public sealed class CacheInstrumentsTests
         Assert.Equal(1, seen["ossorleans.cache.evictions"]);
         Assert.Equal(1, seen["ossorleans.cache.crc_failures"]);
         Assert.Equal((1L, 1L, 100L, 250L, 1L, 1L), (instruments.Hits, instruments.Misses, instruments.BytesFromOrigin, instruments.BytesServed, instruments.Evictions, instruments.CrcFailures));
+        Assert.Equal(50L, instruments.BytesServedLocal);
     }
 }

@@ -1,0 +1,137 @@
+using System.Text;
+using System.Text.Json;
+using OssOrleans.Ctl;
+
+namespace OssOrleans.IntegrationTests.Operations;
+
+/// <summary>ossctl run in-process against a real silo process (the seeded sample bucket): output and exit codes.</summary>
+[Collection(OpsSiloCollection.Name)]
+public sealed class CtlTests(OpsSiloFixture fixture)
+{
+    private sealed record Run(int Code, byte[] Stdout, string Stderr)
+    {
+        public string Text => Encoding.UTF8.GetString(Stdout);
+    }
+
+    private async Task<Run> CtlAsync(params string[] args)
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new StringWriter();
+        string[] all = ["--cluster", fixture.Silo.Gateway, "--cluster-id", "ops-tests", .. args];
+        int code = await CtlApp.RunAsync(all, stdout, stderr, _ => null);
+        return new Run(code, stdout.ToArray(), stderr.ToString());
+    }
+
+    private string SamplePath(params string[] parts) => Path.Combine([fixture.DataDirectory, "sample", .. parts]);
+
+    [Fact]
+    public async Task Ls_OneLevel_ShowsObjectsAndPrefixes_RecursiveFastJsonListsEveryKey()
+    {
+        var top = await CtlAsync("ls", "oss://sample/");
+        Assert.Equal(0, top.Code);
+        var lines = top.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.EndsWith(" oss://sample/README.txt", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.TrimStart().StartsWith("PRE", StringComparison.Ordinal) && l.EndsWith(" oss://sample/datasets/", StringComparison.Ordinal));
+        Assert.Equal(3, lines.Length);
+
+        var all = await CtlAsync("--json", "ls", "--fast", "--recursive", "oss://sample/datasets/tiny/");
+        Assert.Equal(0, all.Code);
+        var entries = all.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(65, entries.Count); // 64 samples and the manifest
+        var first = entries.Single(e => e.GetProperty("key").GetString() == "datasets/tiny/train/000000.bin");
+        Assert.Equal(16 * 1024, first.GetProperty("size").GetInt64());
+        Assert.Equal("oss://sample/datasets/tiny/train/000000.bin", first.GetProperty("uri").GetString());
+    }
+
+    [Fact]
+    public async Task Stat_Json_GivesSizeAndShards_MissingObjectIsExit3()
+    {
+        var run = await CtlAsync("--json", "stat", "oss://sample/models/tiny/weights.bin");
+        Assert.Equal(0, run.Code);
+        var json = JsonDocument.Parse(run.Text).RootElement;
+        Assert.Equal(4 << 20, json.GetProperty("size").GetInt64());
+        Assert.Equal(1, json.GetProperty("shardCount").GetInt32());
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("etag").GetString()));
+
+        var missing = await CtlAsync("stat", "oss://sample/no/such/object");
+        Assert.Equal(3, missing.Code);
+        Assert.StartsWith("ossctl: not found:", missing.Stderr, StringComparison.Ordinal);
+        Assert.Single(missing.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Cat_WritesExactBytes()
+    {
+        var run = await CtlAsync("cat", "oss://sample/datasets/tiny/train/000007.bin");
+        Assert.Equal(0, run.Code);
+        Assert.Equal(await File.ReadAllBytesAsync(SamplePath("datasets", "tiny", "train", "000007.bin")), run.Stdout);
+    }
+
+    [Fact]
+    public async Task Get_WritesFileWithProgressOnStderr_IntoADirectoryByKeyName()
+    {
+        var dir = Directory.CreateTempSubdirectory("ossctl-get-");
+        try
+        {
+            var run = await CtlAsync("get", "oss://sample/models/tiny/weights.bin", dir.FullName);
+            Assert.Equal(0, run.Code);
+            Assert.Equal(await File.ReadAllBytesAsync(SamplePath("models", "tiny", "weights.bin")), await File.ReadAllBytesAsync(Path.Combine(dir.FullName, "weights.bin")));
+            Assert.Contains("100.0%", run.Stderr, StringComparison.Ordinal);
+            Assert.Contains('#', run.Stderr);
+            Assert.Single(dir.GetFiles()); // no partial file left behind
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Stats_TextAndJson()
+    {
+        var text = await CtlAsync("stats");
+        Assert.Equal(0, text.Code);
+        Assert.Contains("1 active silo(s)", text.Text, StringComparison.Ordinal);
+        var json = await CtlAsync("stats", "--json");
+        Assert.Equal(0, json.Code);
+        var root = JsonDocument.Parse(json.Text).RootElement;
+        Assert.Equal(1, root.GetProperty("activeSilos").GetInt32());
+        Assert.Equal(1, root.GetProperty("silos").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData(new[] { "frobnicate" }, "unknown command 'frobnicate'")]
+    [InlineData(new[] { "stat" }, "usage: ossctl stat")]
+    [InlineData(new[] { "stat", "http://x/y" }, "unknown URI scheme")]
+    [InlineData(new[] { "ls", "--bogus", "oss://sample/" }, "does not take --bogus")]
+    [InlineData(new[] { "put", "a", "oss://sample/a" }, "'put' is not available in this build yet")]
+    [InlineData(new[] { "tar", "index", "oss://sample/a.tar" }, "'tar index' is not available in this build yet")]
+    [InlineData(new[] { "tar" }, "tar needs a subcommand")]
+    public async Task BadCommandLines_AreExit2WithOneLine(string[] args, string message)
+    {
+        var run = await CtlAsync(args);
+        Assert.Equal(2, run.Code);
+        Assert.Contains(message, run.Stderr, StringComparison.Ordinal);
+        Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Help_ListsEveryCommand_Exit0()
+    {
+        var run = await CtlAsync("--help");
+        Assert.Equal(0, run.Code);
+        foreach (var c in CtlApp.Commands)
+            Assert.Contains(c.Usage, run.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnreachableCluster_IsExit1WithOneLine()
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new StringWriter();
+        int port = OssOrleans.TestKit.FreePort.GetLoopbackPort();
+        int code = await CtlApp.RunAsync(["--connect-timeout", "2", "stats"], stdout, stderr, v => v == CtlApp.ClusterVariable ? $"127.0.0.1:{port}" : null);
+        Assert.Equal(1, code);
+        Assert.StartsWith("ossctl: could not connect", stderr.ToString(), StringComparison.Ordinal);
+    }
+}
