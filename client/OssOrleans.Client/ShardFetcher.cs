@@ -45,6 +45,9 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     })
     { Timeout = TimeSpan.FromMinutes(2) };
 
+    /// <summary>The client's HTTP connections to the silos' data planes (also used to upload parts).</summary>
+    public HttpClient Http => _http;
+
     public async Task<ShardBuffer> FetchAsync(ObjectInfo info, int index, CancellationToken cancellationToken)
     {
         var shard = info.Shard(index);

@@ -7,6 +7,7 @@ using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.DataPlane;
 using OssOrleans.Grains.Grains;
 using OssOrleans.Grains.Listing;
+using OssOrleans.Grains.Uploads;
 
 namespace OssOrleans.Grains.Hosting;
 
@@ -32,6 +33,8 @@ public static class OssCacheSiloBuilderExtensions
         services.TryAddSingleton(sp => new OriginGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxOriginConcurrency));
         services.TryAddSingleton(sp => new ListGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxListConcurrency));
         services.TryAddSingleton(sp => new ListCacheBudget(sp.GetRequiredService<IOptions<CacheOptions>>().Value.ListCacheMaxEntries));
+        services.TryAddSingleton<PartReceiver>();
+        services.TryAddSingleton<PeerFetcher>();
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(sp => sp.GetRequiredService<DataPlaneServer>());
 
