@@ -64,4 +64,24 @@ public sealed partial class OssCacheClient
     /// <summary>Every warm job the cluster knows, newest first (running ones, and finished ones for an hour).</summary>
     public Task<IReadOnlyList<WarmJobProgress>> ListWarmJobsAsync(CancellationToken cancellationToken = default) =>
         Cluster.GetGrain<IWarmJobRegistryGrain>(0).ListAsync().WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Materializes every object under <paramref name="prefixUri"/> (a directory: <c>oss://bucket/models/llama</c> means the
+    /// keys under <c>models/llama/</c>) into <paramref name="localDir"/>, read from the cluster: shards of all files in
+    /// parallel, written in place at their offsets, each file under a temporary name until it is complete and its size
+    /// checked. Every key is checked before anything is written; keys that could escape or corrupt the directory ('..',
+    /// absolute paths, NUL, a trailing '/', a file and a directory of the same name...) fail with
+    /// <see cref="UnsafeObjectKeyException"/>. Stale content: a file is skipped only when an earlier run recorded the same
+    /// ETag and size for it (in <c>.ossorleans-prepare.json</c>) and its size on disk matches; otherwise it is written
+    /// again. Local files not under the prefix are left alone.
+    /// </summary>
+    public Task<PrepareResult> PrepareDirectoryAsync(string prefixUri, string localDir, PrepareOptions? options = null,
+        IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var prefix = ObjectUri.Parse(prefixUri);
+        ArgumentException.ThrowIfNullOrEmpty(localDir);
+        options ??= new PrepareOptions();
+        options.Validate();
+        return new DirectoryPreparer(this, options, progress).RunAsync(prefix, localDir, cancellationToken);
+    }
 }

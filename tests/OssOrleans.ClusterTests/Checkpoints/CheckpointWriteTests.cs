@@ -15,8 +15,15 @@ public sealed class CheckpointFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
 
-/// <summary>Checkpoint writes through a 3-silo cluster over the origin simulator. Tests in this class run one after another.</summary>
-public sealed class CheckpointWriteTests(CheckpointFixture fixture) : IClassFixture<CheckpointFixture>
+[CollectionDefinition(Name)]
+public sealed class CheckpointCollection : ICollectionFixture<CheckpointFixture>
+{
+    public const string Name = "checkpoints";
+}
+
+/// <summary>Checkpoint writes through a 3-silo cluster over the origin simulator. Tests in the collection run one after another.</summary>
+[Collection(CheckpointCollection.Name)]
+public sealed class CheckpointWriteTests(CheckpointFixture fixture)
 {
     private TestCacheCluster C => fixture.Cluster;
 
