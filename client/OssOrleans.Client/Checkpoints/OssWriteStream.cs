@@ -11,6 +11,9 @@ namespace OssOrleans.Client;
 /// </summary>
 public sealed class OssWriteStream : Stream
 {
+    /// <summary>S3's and OSS's limit of parts per multipart upload.</summary>
+    private const int MaxParts = 10_000;
+
     private readonly IUploadGrain _grain;
     private readonly UploadSession _session;
     private readonly PartUploader _uploader;
@@ -135,6 +138,12 @@ public sealed class OssWriteStream : Stream
 
     private async Task DispatchAsync(CancellationToken cancellationToken)
     {
+        if (_nextPart > MaxParts)
+        {
+            var tooLarge = new IOException($"{Uri}: more than {MaxParts} parts of {_partSize} bytes; raise WriteOptions.PartSize for objects this large");
+            Interlocked.CompareExchange(ref _failure, tooLarge, null);
+            throw tooLarge;
+        }
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token, cancellationToken))
         {
             try

@@ -78,6 +78,7 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
         {
             LogNotSeeded(logger, uri.ToString(), result.ETag, info.ETag);
         }
+        DeactivateOnIdle();
         return info;
     }
 
@@ -98,6 +99,7 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
         {
             LogAbortFailed(logger, uri.ToString(), ex.Message);
         }
+        DeactivateOnIdle();
     }
 
     private async Task ThrowIfExistsAsync(ObjectUri uri)
