@@ -59,7 +59,10 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
         }
         catch (ObjectStoreException ex)
         {
-            throw new OriginFailedException($"completing the upload of {uri} failed: {ex.Message}");
+            // A complete retried after its answer was lost (this grain's silo died, say) finds the upload gone because it
+            // completed: the object is there with the multipart ETag of exactly these parts.
+            result = await FindOwnCompletionAsync(uri, parts).ConfigureAwait(true)
+                ?? throw new OriginFailedException($"completing the upload of {uri} failed: {ex.Message}");
         }
 
         // The new version is visible: forget the old metadata, and hand each staged shard to its shard grain, but only when
@@ -100,6 +103,23 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
             LogAbortFailed(logger, uri.ToString(), ex.Message);
         }
         DeactivateOnIdle();
+    }
+
+    private async Task<PutResult?> FindOwnCompletionAsync(ObjectUri uri, UploadedPartInfo[] parts)
+    {
+        if (MultipartETag.Compute([.. parts.OrderBy(p => p.PartNumber)]) is not { } expected)
+            return null;
+        try
+        {
+            ObjectMetadata head;
+            using (await gate.EnterAsync().ConfigureAwait(true))
+                head = await origin.HeadAsync(uri.Bucket, uri.Key).ConfigureAwait(true);
+            return MultipartETag.Matches(head.ETag, expected) && head.Size == parts.Sum(p => p.Size) ? new PutResult(head.ETag) : null;
+        }
+        catch (ObjectStoreException)
+        {
+            return null;
+        }
     }
 
     private async Task ThrowIfExistsAsync(ObjectUri uri)
