@@ -26,9 +26,16 @@ public sealed partial class OssCacheClient
         {
             await uploader.InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
-            await grain.AbortAsync(session).ConfigureAwait(false);
+            try
+            {
+                await grain.AbortAsync(session).ConfigureAwait(false);
+            }
+            catch (Exception abort) when (abort is not OperationCanceledException)
+            {
+                throw new AggregateException($"opening {target} for writing failed, and so did aborting its upload", ex, abort);
+            }
             throw;
         }
         return new OssWriteStream(grain, session, uploader, options.EffectivePartSize(session.ShardSize), options.UploadConcurrency, cancellationToken);
