@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 
 namespace OssOrleans.Client;
 
@@ -35,15 +37,16 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     // Loss of a silo is only noticed after membership declares it dead, which takes seconds; keep trying that long.
     private static readonly TimeSpan ClusterFaultBudget = TimeSpan.FromSeconds(60);
 
-    private readonly HttpClient _http = new(new SocketsHttpHandler
-    {
-        MaxConnectionsPerServer = 64,
-        UseProxy = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-    })
-    { Timeout = TimeSpan.FromMinutes(2) };
+    private readonly HttpClient _http = new(Handler(connect: null)) { Timeout = TimeSpan.FromMinutes(2) };
+
+    // Same-machine silos, over their Unix sockets. Connections are pooled by the URL's authority, which is unique per
+    // silo, so every connection of a pool goes to the socket of the request that opened it.
+    private readonly HttpClient _local = new(Handler(ConnectLocalSocketAsync)) { Timeout = TimeSpan.FromMinutes(2) };
+
+    private static readonly HttpRequestOptionsKey<string> SocketOption = new("OssOrleans.LocalSocket");
+
+    // Sockets that exist but could not be used (another user's, a stale file): TCP from then on.
+    private readonly ConcurrentDictionary<string, bool> _unusableSockets = new(StringComparer.Ordinal);
 
     /// <summary>The client's HTTP connections to the silos' data planes (also used to upload parts).</summary>
     public HttpClient Http => _http;
@@ -64,7 +67,7 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
                 if (location.Length != expected)
                     throw new InvalidDataException($"shard {shard} has {location.Length} bytes; expected {expected}");
                 buffer = _buffers.Rent(Math.Max(expected, 1));
-                using var response = await _http.GetAsync(location.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                using var response = await GetAsync(location, cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
                     // Evicted (or dropped after a failed check) since the grain answered: ask again, which reloads it.
@@ -100,10 +103,60 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         }
     }
 
+    private async Task<HttpResponseMessage> GetAsync(ShardLocation location, CancellationToken cancellationToken)
+    {
+        string? socket = location.LocalSocket;
+        if (options.UseLocalSocket && socket is not null && !_unusableSockets.ContainsKey(socket) && File.Exists(socket))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, location.Url);
+            request.Options.Set(SocketOption, socket);
+            try
+            {
+                return await _local.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (ex.InnerException is SocketException)
+            {
+                _unusableSockets.TryAdd(socket, true);
+            }
+        }
+        return await _http.GetAsync(location.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<Stream> ConnectLocalSocketAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        if (!context.InitialRequestMessage.Options.TryGetValue(SocketOption, out var path))
+            throw new InvalidOperationException("a local-socket request without its socket path");
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static SocketsHttpHandler Handler(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect) => new()
+    {
+        MaxConnectionsPerServer = 64,
+        UseProxy = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        ConnectCallback = connect,
+    };
+
     // Faults of the cluster's machinery (a silo lost, a connection cut), as opposed to answers about the object.
     private static bool IsClusterFault(Exception ex) => ex is not (ObjectChangedException or OssObjectNotFoundException
         or OriginFailedException or OperationCanceledException or ArgumentException or InvalidDataException)
         && (ex is HttpRequestException or IOException or TimeoutException || ex.GetType().Namespace?.StartsWith("Orleans", StringComparison.Ordinal) == true);
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _local.Dispose();
+    }
 }

@@ -69,10 +69,13 @@ internal sealed class ShardedReadStream : Stream
             _current = null;
             _currentIndex = -1;
             DropOutsideWindow(index);
-            _current = await TakeAsync(index, cancellationToken).ConfigureAwait(false);
+            // The window starts moving before this shard arrives: waiting for it first would leave the origin idle for a
+            // whole shard load at every open and every seek.
+            var take = TakeAsync(index, cancellationToken);
+            ScheduleAhead(index);
+            _current = await take.ConfigureAwait(false);
             _currentIndex = index;
         }
-        ScheduleAhead(index);
         int inShard = (int)(_position - (long)index * _info.ShardSize);
         int n = Math.Min(buffer.Length, _current!.Length - inShard);
         _current.Memory.Span.Slice(inShard, n).CopyTo(buffer.Span);

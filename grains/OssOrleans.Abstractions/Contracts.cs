@@ -17,14 +17,17 @@ public sealed record ObjectInfo(
 
 /// <summary>
 /// Where a loaded shard can be fetched: GET <see cref="Url"/> on the data plane of the silo that holds it.
-/// <see cref="Crc64"/> is the CRC-64/XZ of its bytes, computed when it was loaded.
+/// <see cref="Crc64"/> is the CRC-64/XZ of its bytes, computed when it was loaded. <see cref="LocalSocket"/>, when set,
+/// is a Unix domain socket serving the same data plane, named uniquely per silo start: a client that finds it on its
+/// own file system is on the same machine as that silo and may send the same request over it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OssOrleans.ShardLocation")]
 public sealed record ShardLocation(
     [property: Id(0)] string Url,
     [property: Id(1)] int Length,
     [property: Id(2)] ulong Crc64,
-    [property: Id(3)] string Silo);
+    [property: Id(3)] string Silo,
+    [property: Id(4)] string? LocalSocket = null);
 
 /// <summary>Cache counters of one silo since it started.</summary>
 [GenerateSerializer, Immutable, Alias("OssOrleans.SiloCacheStats")]
@@ -40,7 +43,8 @@ public sealed record SiloCacheStats(
     [property: Id(8)] long OriginRequests,
     [property: Id(9)] long Evictions,
     [property: Id(10)] long CrcFailures,
-    [property: Id(11)] string DataPlaneUrl);
+    [property: Id(11)] string DataPlaneUrl,
+    [property: Id(12)] long BytesServedLocal = 0);
 
 /// <summary>Raised to callers when the object changed at the origin while it was being read.</summary>
 [GenerateSerializer, Alias("OssOrleans.ObjectChangedException")]

@@ -12,7 +12,7 @@ internal sealed class CacheInstruments : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _hits, _misses, _bytesServed, _bytesFromOrigin, _originRequests, _evictions, _crcFailures;
-    private long _hitCount, _missCount, _served, _fromOrigin, _requests, _evictionCount, _crcFailureCount;
+    private long _hitCount, _missCount, _served, _servedLocal, _fromOrigin, _requests, _evictionCount, _crcFailureCount;
 
     public CacheInstruments(IMeterFactory? meterFactory = null)
     {
@@ -29,6 +29,7 @@ internal sealed class CacheInstruments : IDisposable
     public long Hits => Interlocked.Read(ref _hitCount);
     public long Misses => Interlocked.Read(ref _missCount);
     public long BytesServed => Interlocked.Read(ref _served);
+    public long BytesServedLocal => Interlocked.Read(ref _servedLocal);
     public long BytesFromOrigin => Interlocked.Read(ref _fromOrigin);
     public long OriginRequests => Interlocked.Read(ref _requests);
     public long Evictions => Interlocked.Read(ref _evictionCount);
@@ -36,7 +37,14 @@ internal sealed class CacheInstruments : IDisposable
 
     public void Hit() { Interlocked.Increment(ref _hitCount); _hits.Add(1); }
     public void Miss() { Interlocked.Increment(ref _missCount); _misses.Add(1); }
-    public void Served(long bytes) { Interlocked.Add(ref _served, bytes); _bytesServed.Add(bytes); }
+    public void Served(long bytes, bool localSocket)
+    {
+        Interlocked.Add(ref _served, bytes);
+        if (localSocket)
+            Interlocked.Add(ref _servedLocal, bytes);
+        _bytesServed.Add(bytes, new KeyValuePair<string, object?>("transport", localSocket ? "unix" : "tcp"));
+    }
+
     public void FromOrigin(long bytes) { Interlocked.Add(ref _fromOrigin, bytes); _bytesFromOrigin.Add(bytes); }
     public void OriginRequest() { Interlocked.Increment(ref _requests); _originRequests.Add(1); }
     public void Evicted(long bytes) { Interlocked.Increment(ref _evictionCount); _evictions.Add(1); }

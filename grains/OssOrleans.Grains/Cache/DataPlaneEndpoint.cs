@@ -9,7 +9,14 @@ internal sealed class DataPlaneEndpoint
 
     public string? Url => _url.Task.IsCompletedSuccessfully ? _url.Task.Result : null;
 
-    public void Set(string url) => _url.TrySetResult(url.TrimEnd('/'));
+    /// <summary>The Unix domain socket the data plane also listens on, or null; set before the URL.</summary>
+    public string? LocalSocket { get; private set; }
+
+    public void Set(string url, string? localSocket = null)
+    {
+        LocalSocket = localSocket;
+        _url.TrySetResult(url.TrimEnd('/'));
+    }
 
     public void Fail(Exception ex) => _url.TrySetException(ex);
 

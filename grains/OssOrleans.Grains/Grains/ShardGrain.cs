@@ -100,7 +100,7 @@ internal sealed partial class ShardGrain(
     }
 
     private ShardLocation Location(string baseUrl, long handle, int length, ulong crc) =>
-        new(baseUrl + DataPlaneEndpoint.ShardPath(handle), length, crc, silo.SiloAddress.ToString());
+        new(baseUrl + DataPlaneEndpoint.ShardPath(handle), length, crc, silo.SiloAddress.ToString(), endpoint.LocalSocket);
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Loading shard {Shard} failed: {ErrorType}: {Error}")]
     private static partial void LogLoadFailed(ILogger logger, string shard, string errorType, string error);

@@ -29,7 +29,8 @@ internal sealed class SiloStatsGrain(ShardStore store, CacheInstruments instrume
         return Task.FromResult(new SiloCacheStats(
             me, store.Capacity, store.UsedBytes, store.Count,
             instruments.Hits, instruments.Misses, instruments.BytesServed, instruments.BytesFromOrigin,
-            instruments.OriginRequests, instruments.Evictions, instruments.CrcFailures, endpoint.Url ?? ""));
+            instruments.OriginRequests, instruments.Evictions, instruments.CrcFailures, endpoint.Url ?? "",
+            instruments.BytesServedLocal));
     }
 }
 

@@ -160,20 +160,6 @@ internal static class ClusterReads
 
     private static async Task<string> RunClientProcessAsync(string gateway, string uri)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "fleet-client", gateway, uri })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        string output = await stdout;
-        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("fleet-client-sha256 ", StringComparison.Ordinal));
-        if (p.ExitCode != 0 || line is null)
-        {
-            string errors = await stderr;
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"fleet client exited {p.ExitCode}: {output} {errors}"));
-        }
-        return line["fleet-client-sha256 ".Length..].Trim();
+        return await SelfProcess.RunAsync("fleet-client-sha256", "fleet-client", gateway, uri);
     }
 }

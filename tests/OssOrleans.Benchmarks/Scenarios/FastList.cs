@@ -157,18 +157,8 @@ internal static class FastList
 
     private static async Task<(long Count, ulong Hash, long RssBefore, long PeakRss)> RunClientProcessAsync(string gateway, string uri)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "fast-list-client", gateway, uri })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        string output = await stdout;
-        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("fast-list-client ", StringComparison.Ordinal));
-        if (p.ExitCode != 0 || line is null)
-            throw new InvalidOperationException($"fast-list client exited {p.ExitCode}: {output} {await stderr}");
-        var f = line.Split(' ');
+        string line = await SelfProcess.RunAsync("fast-list-client", "fast-list-client", gateway, uri);
+        var f = ("fast-list-client " + line).Split(' ');
         return (long.Parse(f[1], CultureInfo.InvariantCulture), ulong.Parse(f[2], CultureInfo.InvariantCulture),
             long.Parse(f[4], CultureInfo.InvariantCulture), long.Parse(f[5], CultureInfo.InvariantCulture));
     }

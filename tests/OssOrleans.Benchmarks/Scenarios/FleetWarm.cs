@@ -142,7 +142,11 @@ internal static class FleetWarm
 
         public static async Task<FleetClient> StartAsync(string gateway, string uri, string dir)
         {
-            var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+            // As SelfProcess does: under `dotnet Benchmarks.dll` the host needs the assembly path first.
+            string host = Environment.ProcessPath!;
+            var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+            if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+                psi.ArgumentList.Add(typeof(FleetWarm).Assembly.Location);
             foreach (var a in new[] { "fleet-warm-client", gateway, uri, dir })
                 psi.ArgumentList.Add(a);
             var client = new FleetClient(Process.Start(psi)!);

@@ -1,0 +1,66 @@
+using OssOrleans.Client;
+
+namespace OssOrleans.ClusterTests;
+
+/// <summary>Clients on the silos' machine read shards over the silos' Unix sockets, and fall back to TCP when they cannot.</summary>
+public sealed class LocalSocketTests
+{
+    [Fact]
+    public async Task Read_SameMachine_ServedOverTheLocalSocket()
+    {
+        await using var c = await TestCacheCluster.StartAsync(silos: 2);
+        var data = c.PutRandom("uds/a.bin", (5 << 20) + 123);
+
+        await using (var s = await c.Client.OpenReadAsync(TestCacheCluster.Uri("uds/a.bin")))
+            Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
+
+        var stats = await c.Client.GetClusterStatsAsync();
+        Assert.Equal(data.Length, stats.Sum(s => s.BytesServed));
+        Assert.Equal(data.Length, stats.Sum(s => s.BytesServedLocal));
+    }
+
+    [Fact]
+    public async Task Read_LocalSocketTurnedOffInTheClient_ServedOverTcp()
+    {
+        await using var c = await TestCacheCluster.StartAsync(silos: 2);
+        var data = c.PutRandom("uds/b.bin", 3 << 20);
+        var tcpOnly = OssCacheClient.FromClusterClient(c.Cluster.Client, new OssClientOptions { UseLocalSocket = false });
+
+        await using (var s = await tcpOnly.OpenReadAsync(TestCacheCluster.Uri("uds/b.bin")))
+            Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
+
+        var stats = await c.Client.GetClusterStatsAsync();
+        Assert.Equal(data.Length, stats.Sum(s => s.BytesServed));
+        Assert.Equal(0, stats.Sum(s => s.BytesServedLocal));
+    }
+
+    [Fact]
+    public async Task Read_SocketPathIsNotASocket_FallsBackToTcpWithCorrectBytes()
+    {
+        await using var c = await TestCacheCluster.StartAsync(silos: 1);
+        var data = c.PutRandom("uds/c.bin", 2 << 20);
+        var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/c.bin"));
+        var location = await c.Cluster.Client.GetGrain<IShardGrain>(info.Shard(0).ToGrainKey()).EnsureLoadedAsync(info.Size);
+        Assert.NotNull(location.LocalSocket);
+        // What a stale or foreign file at the advertised path looks like to the client: it exists but takes no connection.
+        File.Delete(location.LocalSocket);
+        await File.WriteAllTextAsync(location.LocalSocket, "not a socket");
+
+        await using (var s = await c.Client.OpenReadAsync(TestCacheCluster.Uri("uds/c.bin")))
+            Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
+
+        var stats = await c.Client.GetClusterStatsAsync();
+        Assert.Equal(data.Length, stats.Sum(s => s.BytesServed));
+        Assert.Equal(0, stats.Sum(s => s.BytesServedLocal));
+    }
+
+    [Fact]
+    public async Task Silo_LocalSocketTurnedOff_AdvertisesNone()
+    {
+        await using var c = await TestCacheCluster.StartAsync(silos: 1, cache: o => o.DataPlaneLocalSocket = false);
+        c.PutRandom("uds/d.bin", 1000);
+        var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/d.bin"));
+        var location = await c.Cluster.Client.GetGrain<IShardGrain>(info.Shard(0).ToGrainKey()).EnsureLoadedAsync(info.Size);
+        Assert.Null(location.LocalSocket);
+    }
+}
