@@ -25,7 +25,7 @@ public sealed class CacheInstrumentsTests
         instruments.Hit();
         instruments.Miss();
         instruments.FromOrigin(100);
-        instruments.Served(250);
+        instruments.Served(250, localSocket: false);
         instruments.OriginRequest();
         instruments.Evicted(64);
         instruments.CrcFailure();
