@@ -53,6 +53,9 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     // Sockets that exist but could not be used (another user's, a stale file): TCP from then on.
     private readonly ConcurrentDictionary<string, bool> _unusableSockets = new(StringComparer.Ordinal);
 
+    /// <summary>The client's HTTP connections to the silos' data planes (also used to upload parts).</summary>
+    public HttpClient Http => _http;
+
     public async Task<ShardBuffer> FetchAsync(ObjectInfo info, int index, CancellationToken cancellationToken)
     {
         var shard = info.Shard(index);

@@ -9,11 +9,15 @@ var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComp
     ["cold-read"] = ClusterReads.ColdReadAsync,
     ["fleet-read"] = ClusterReads.FleetReadAsync,
     ["fast-list"] = FastList.RunAsync,
+    ["checkpoint"] = Checkpoint.RunAsync,
+    ["fleet-warm"] = FleetWarm.RunAsync,
 };
 
 // A child process of the fleet-read scenario.
 if (args.Length == 3 && args[0] == "fleet-client")
     return await ClusterReads.FleetClientMainAsync(args[1], args[2]);
+if (args.Length == 4 && args[0] == "fleet-warm-client")
+    return await FleetWarm.ClientMainAsync(args[1], args[2], args[3]);
 if (args.Length == 3 && args[0] == "fast-list-client")
     return await FastList.ClientMainAsync(args[1], args[2]);
 

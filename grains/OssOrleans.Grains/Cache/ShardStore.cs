@@ -167,6 +167,28 @@ internal sealed class ShardStore
         return false;
     }
 
+    /// <summary>
+    /// Gives a resident entry a new id (write-through: bytes staged under an upload's key become a shard of the new version
+    /// once the upload completed). False when the handle is gone (evicted) or the new id is taken.
+    /// </summary>
+    public bool TryRekey(long handle, string newShardId, out ulong crc64, out int length)
+    {
+        lock (_gate)
+        {
+            if (_byHandle.TryGetValue(handle, out var e) && !_byId.ContainsKey(newShardId))
+            {
+                _byId.Remove(e.ShardId);
+                e.ShardId = newShardId;
+                _byId[newShardId] = e;
+                Touch(e);
+                (crc64, length) = (e.Crc64, e.Length);
+                return true;
+            }
+        }
+        (crc64, length) = (0, 0);
+        return false;
+    }
+
     /// <summary>Drops a shard whose bytes failed their check, so the next request reloads it.</summary>
     public void Remove(long handle)
     {
@@ -236,7 +258,7 @@ internal sealed class ShardStore
 
     internal sealed class Entry(string shardId, long handle, byte[] buffer, int length, ulong crc64)
     {
-        public string ShardId { get; } = shardId;
+        public string ShardId { get; set; } = shardId;
         public long Handle { get; } = handle;
         public byte[] Buffer { get; } = buffer;
         public int Length { get; } = length;

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Uploads;
 using OssOrleans.Storage;
 
 namespace OssOrleans.Grains.DataPlane;
@@ -23,6 +24,7 @@ internal sealed partial class DataPlaneServer(
     ShardStore store,
     CacheInstruments instruments,
     DataPlaneEndpoint endpoint,
+    PartReceiver parts,
     IOptions<CacheOptions> options,
     ILogger<DataPlaneServer> logger) : IHostedService, IAsyncDisposable
 {
@@ -43,6 +45,9 @@ internal sealed partial class DataPlaneServer(
             builder.WebHost.ConfigureKestrel(k => k.Limits.MaxResponseBufferSize = 1 << 20);
             var app = builder.Build();
             app.MapGet("/s/{handle:long}", ServeShardAsync);
+            app.MapPut("/u", parts.HandleAsync);
+            // A staged shard copied to the silo of its shard grain is dropped here, so it is held once.
+            app.MapDelete("/s/{handle:long}", (long handle) => { store.Remove(handle); return Results.NoContent(); });
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             _app = app;
 

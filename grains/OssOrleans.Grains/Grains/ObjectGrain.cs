@@ -18,6 +18,7 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
     private ObjectInfo? _info;
     private DateTimeOffset _fetchedAt;
     private Task<ObjectInfo>? _refresh;
+    private int _generation;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -39,7 +40,10 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
 
     public Task InvalidateAsync()
     {
+        // A HEAD already in flight may have been answered before the write: neither share it nor let it store its answer.
         _info = null;
+        _refresh = null;
+        _generation++;
         return Task.CompletedTask;
     }
 
@@ -75,6 +79,7 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
 
     private async Task<ObjectInfo> RefreshAsync()
     {
+        int generation = _generation;
         try
         {
             ObjectMetadata meta;
@@ -82,13 +87,18 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
             {
                 meta = await origin.HeadAsync(_uri.Bucket, _uri.Key).ConfigureAwait(true);
             }
-            _info = new ObjectInfo(_uri, meta.Size, meta.ETag, meta.LastModified, meta.Crc64, options.Value.ShardSize);
-            _fetchedAt = clock.Time.GetUtcNow();
-            return _info;
+            var info = new ObjectInfo(_uri, meta.Size, meta.ETag, meta.LastModified, meta.Crc64, options.Value.ShardSize);
+            if (generation == _generation)
+            {
+                _info = info;
+                _fetchedAt = clock.Time.GetUtcNow();
+            }
+            return info;
         }
         catch (ObjectNotFoundException)
         {
-            _info = null;
+            if (generation == _generation)
+                _info = null;
             throw new OssObjectNotFoundException($"{_uri} does not exist at the origin");
         }
         catch (ObjectStoreException ex)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OssOrleans.Grains.Cache;
+using OssOrleans.Grains.Uploads;
 using OssOrleans.Storage;
 
 namespace OssOrleans.Grains.Grains;
@@ -15,10 +16,12 @@ internal sealed partial class ShardGrain(
     DataPlaneEndpoint endpoint,
     CacheInstruments instruments,
     ILocalSiloDetails silo,
-    ILogger<ShardGrain> logger) : Grain, IShardGrain
+    PeerFetcher peers,
+    ILogger<ShardGrain> logger) : Grain, IShardGrain, IShardSeedGrain
 {
     private ShardId _id;
     private string _key = "";
+    private StagedShard? _seed;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -39,6 +42,16 @@ internal sealed partial class ShardGrain(
         length = _id.LengthIn(objectSize);
         if (length <= 0)
             throw new ArgumentOutOfRangeException(nameof(objectSize), $"shard {_id.Index} lies beyond the end of a {objectSize}-byte object");
+
+        if (_seed is { } seed && seed.Length == length)
+        {
+            _seed = null;
+            if (await TryAdoptAsync(seed).ConfigureAwait(true) is long adopted)
+            {
+                instruments.Hit();
+                return Location(baseUrl, adopted, seed.Length, seed.Crc64);
+            }
+        }
 
         byte[] buffer = store.Rent(length);
         try
@@ -67,6 +80,23 @@ internal sealed partial class ShardGrain(
         crc = Crc64Xz.Compute(buffer.AsSpan(0, length));
         handle = store.Add(_key, buffer, length, crc);
         return Location(baseUrl, handle, length, crc);
+    }
+
+    public Task SeedAsync(StagedShard staged)
+    {
+        if (!store.TryGetHandle(_key, out _, out _, out _))
+            _seed = staged;
+        return Task.CompletedTask;
+    }
+
+    // Write-through: the shard's bytes were staged by the silo that uploaded its part. On that silo they just get the
+    // shard's id; elsewhere they are copied over the data plane. Either way the origin is not asked.
+    private async Task<long?> TryAdoptAsync(StagedShard seed)
+    {
+        if (seed.Silo == silo.SiloAddress.ToString())
+            return store.TryRekey(seed.Handle, _key, out ulong crc, out int length) && crc == seed.Crc64 && length == seed.Length ? seed.Handle : null;
+        var buffer = await peers.TryFetchAsync(seed).ConfigureAwait(true);
+        return buffer is null ? null : store.Add(_key, buffer, seed.Length, seed.Crc64);
     }
 
     private ShardLocation Location(string baseUrl, long handle, int length, ulong crc) =>

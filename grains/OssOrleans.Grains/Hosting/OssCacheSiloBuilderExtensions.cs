@@ -7,6 +7,7 @@ using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.DataPlane;
 using OssOrleans.Grains.Grains;
 using OssOrleans.Grains.Listing;
+using OssOrleans.Grains.Uploads;
 
 namespace OssOrleans.Grains.Hosting;
 
@@ -33,6 +34,8 @@ public static class OssCacheSiloBuilderExtensions
         services.TryAddSingleton(sp => new ListGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxListConcurrency));
         services.TryAddSingleton(sp => new ListCacheBudget(sp.GetRequiredService<IOptions<CacheOptions>>().Value.ListCacheMaxEntries));
         services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
+        services.TryAddSingleton<PartReceiver>();
+        services.TryAddSingleton<PeerFetcher>();
         services.AddSingleton<DataPlaneServer>();
         services.AddHostedService(sp => sp.GetRequiredService<DataPlaneServer>());
 

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using OssOrleans.Client;
+using OssOrleans.Storage;
+using OssOrleans.TestKit;
+
+namespace OssOrleans.Benchmarks.Scenarios;
+
+/// <summary>
+/// Checkpoint writes: a large object written through the cluster (parallel parts, write-through) against one PutObject
+/// straight to the origin, with the simulator's upload caps (100 MB/s per connection, 500 MB/s in all). Then the object is
+/// read back through the cluster, where write-through should leave nothing to fetch from the origin.
+/// </summary>
+internal static class Checkpoint
+{
+    private const int Repeats = 3;
+
+    public static async Task<BenchReport> RunAsync(bool quick)
+    {
+        var report = new BenchReport("checkpoint", quick);
+        long size = quick ? 512L << 20 : 2L << 30;
+        long singlePutSize = quick ? 128L << 20 : 256L << 20;
+        var settings = SimulatorSettings.OssIntranetLike;
+        // MD5 ETags would cost the simulator a core at these rates on a 2-core machine; the ETags stay unique per write.
+        settings.Md5ETags = false;
+        await using var c = await BenchCluster.StartAsync(settings, cacheCapacity: size + (1L << 30), pretouch: true);
+
+        // The writer's source: one random buffer written over and over (its content does not matter to the rates).
+        var source = BenchCluster.RandomObject(256L << 20);
+        const string key = "ckpt/model.bin";
+        var writeOptions = new WriteOptions();
+        long originGetsOnReadBack = 0;
+        double readBack = 0;
+        double write = await BenchReport.MedianSecondsAsync(Repeats, async () =>
+        {
+            await using var w = await c.Client.OpenWriteAsync($"oss://{BenchCluster.Bucket}/{key}", writeOptions);
+            for (long at = 0; at < size; at += 4 << 20)
+                await w.WriteAsync(source.AsMemory((int)(at % source.Length), 4 << 20));
+            var info = await w.CompleteAsync();
+            if (info.Size != size)
+                throw new InvalidOperationException($"wrote {info.Size} bytes, expected {size}");
+        });
+
+        // Read back right after the last write.
+        long getsBefore = c.Origin.Counters.GetBodyBytes;
+        var sw = Stopwatch.StartNew();
+        await using (var r = await c.Client.OpenReadAsync($"oss://{BenchCluster.Bucket}/{key}"))
+        {
+            if (await BenchCluster.DrainAsync(r) != size)
+                throw new InvalidOperationException("read back a different length");
+        }
+        readBack = sw.Elapsed.TotalSeconds;
+        originGetsOnReadBack = c.Origin.Counters.GetBodyBytes - getsBefore;
+
+        // The baseline: one PutObject straight to the origin (a single connection, so its per-connection cap).
+        using var direct = new S3ObjectStore(new S3StoreOptions { Endpoint = c.Origin.Endpoint.ToString(), AccessKeyId = "bench", AccessKeySecret = "bench" });
+        var single = source.AsMemory(0, (int)singlePutSize);
+        double put = await BenchReport.MedianSecondsAsync(Repeats, () => direct.PutAsync(BenchCluster.Bucket, "ckpt/single-put.bin", single));
+
+        double writeBps = size / write, putBps = singlePutSize / put;
+        report.Setting("object_bytes", size);
+        report.Setting("part_size", $"{writeOptions.PartSize} (x{writeOptions.UploadConcurrency} in flight), write-through on");
+        report.Setting("single_put_bytes", singlePutSize);
+        report.Setting("silos", "1 (separate process)");
+        report.Setting("origin", settings.ToString());
+        report.Figure("write_seconds", write, "s", "OpenWriteAsync .. CompleteAsync, median of 3");
+        report.Figure("write_MBps", writeBps / 1e6, "MB/s");
+        report.Figure("single_put_MBps", putBps / 1e6, "MB/s", "one PutObject straight to the origin, median of 3");
+        report.Figure("read_back_MBps", size / readBack / 1e6, "MB/s", "read right after the write, through the cluster");
+        report.Figure("read_back_origin_bytes", originGetsOnReadBack, "B", "write-through: 0 expected");
+        report.Ratio("write_vs_cap", writeBps / settings.AggregateUploadBytesPerSecond, "of the origin's aggregate upload cap");
+        report.Ratio("write_vs_single_put", writeBps / putBps);
+        return report;
+    }
+}
