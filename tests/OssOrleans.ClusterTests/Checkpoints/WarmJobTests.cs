@@ -18,7 +18,17 @@ public sealed class WarmJobTests(CheckpointFixture fixture)
         foreach (var (key, i) in keys.Select((k, i) => (k, i)))
             total += C.PutRandom(key, (2 << 20) + i * 1000, seed: 40 + i).Length;
         var firstGets = new ConcurrentQueue<string>();
-        C.Origin.OnRequest = r => { if (r.Method == "GET" && r.Key.StartsWith("warm/m/", StringComparison.Ordinal) && !firstGets.Contains(r.Key)) firstGets.Enqueue(r.Key); };
+        // An object's shards are fetched in parallel: check-and-add under a lock, or two shards both count as "first".
+        C.Origin.OnRequest = r =>
+        {
+            if (r.Method != "GET" || !r.Key.StartsWith("warm/m/", StringComparison.Ordinal))
+                return;
+            lock (firstGets)
+            {
+                if (!firstGets.Contains(r.Key))
+                    firstGets.Enqueue(r.Key);
+            }
+        };
         C.Origin.ResetCounters();
         WarmJobProgress done;
         try
