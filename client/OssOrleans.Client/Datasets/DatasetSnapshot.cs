@@ -1,0 +1,232 @@
+namespace OssOrleans.Client.Datasets;
+
+/// <summary>What a rank builds when it holds the build lease: the items in index order, and the tar they live in, if any.</summary>
+internal sealed record BuiltIndex(string Bucket, IAsyncEnumerable<DatasetItemRecord> Items, ObjectInfo? Tar = null);
+
+/// <summary>
+/// A pinned snapshot paged in from its <see cref="IDatasetGrain"/>, and the reads of its items through the cluster.
+/// Items are read at exactly the pinned version: an object that changed since fails with its key, never mixed.
+/// </summary>
+internal sealed class DatasetSnapshot
+{
+    private readonly OssCacheClient _client;
+    private readonly DatasetItemRecord[] _items;
+    private readonly ObjectInfo? _tar;
+
+    private DatasetSnapshot(OssCacheClient client, DatasetSnapshotInfo info, DatasetItemRecord[] items)
+    {
+        _client = client;
+        Info = info;
+        _items = items;
+        if (info.TarKey is not null)
+            _tar = new ObjectInfo(new ObjectUri(info.Bucket, info.TarKey), info.TarSize, info.TarETag!, default, null, info.ShardSize);
+    }
+
+    public DatasetSnapshotInfo Info { get; }
+
+    public int Count => _items.Length;
+
+    public bool IsTar => _tar is not null;
+
+    public DatasetItemRecord this[int index] => _items[index];
+
+    /// <summary>Opens the snapshot of <paramref name="key"/>: builds it when this rank gets the lease, else waits for it.</summary>
+    public static async Task<DatasetSnapshot> OpenAsync(OssCacheClient client, string key, Func<CancellationToken, Task<BuiltIndex>> build,
+        DatasetOptions options, CancellationToken cancellationToken)
+    {
+        var grain = client.Cluster.GetGrain<IDatasetGrain>(key);
+        string builderId = Guid.NewGuid().ToString("N");
+        var deadline = DateTime.UtcNow + options.BuildTimeout;
+        DatasetSnapshotInfo info;
+        while (true)
+        {
+            var open = await grain.OpenAsync(builderId, leaseSeconds: 120).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (open.State == DatasetOpenState.Ready)
+            {
+                info = open.Snapshot!;
+                break;
+            }
+            if (open.State == DatasetOpenState.Build)
+            {
+                info = await BuildAsync(grain, builderId, open.ShardSize, build, options, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"dataset snapshot {key}: another rank has been building it for longer than {options.BuildTimeout}");
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+        }
+
+        var items = new DatasetItemRecord[info.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, info.PageCount),
+            new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            async (page, ct) =>
+            {
+                var records = await grain.GetPageAsync(page).WaitAsync(ct).ConfigureAwait(false);
+                records.CopyTo(items, page * info.PageSize);
+            }).ConfigureAwait(false);
+        return new DatasetSnapshot(client, info, items);
+    }
+
+    private static async Task<DatasetSnapshotInfo> BuildAsync(IDatasetGrain grain, string builderId, int shardSize,
+        Func<CancellationToken, Task<BuiltIndex>> build, DatasetOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var index = await build(cancellationToken).ConfigureAwait(false);
+            var page = new List<DatasetItemRecord>(DatasetPageSize);
+            await foreach (var item in index.Items.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                page.Add(item);
+                if (page.Count == DatasetPageSize)
+                {
+                    await grain.AppendAsync(builderId, [.. page]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    page.Clear();
+                }
+            }
+            if (page.Count > 0)
+                await grain.AppendAsync(builderId, [.. page]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var tar = index.Tar;
+            return await grain.CompleteAsync(builderId, index.Bucket, tar?.Uri.Key, tar?.ETag, tar?.Size ?? 0, options.SnapshotKeepAlive)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            try
+            {
+                await grain.AbandonAsync(builderId).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The lease expires by itself; the build's own error is the one to report.
+            }
+            throw;
+        }
+    }
+
+    // Matches the grain's page size, so every append is one page.
+    private const int DatasetPageSize = 10_000;
+
+    /// <summary>The bytes of one item, or null when its object does not exist (any more).</summary>
+    public async Task<DatasetItem?> ReadAsync(int index, CancellationToken cancellationToken)
+    {
+        var results = await ReadRunAsync(index, 1, 1, cancellationToken).ConfigureAwait(false);
+        return results[0];
+    }
+
+    /// <summary>
+    /// Items [first, first + count): for a tar one range read of the members' span; otherwise the objects in parallel.
+    /// Missing objects are null; any other failure raises <see cref="DatasetItemException"/> with the key.
+    /// </summary>
+    public async Task<DatasetItem?[]> ReadRunAsync(int first, int count, int concurrency, CancellationToken cancellationToken)
+    {
+        var results = new DatasetItem?[count];
+        if (_tar is ObjectInfo tar)
+        {
+            var targets = new RangeReader.Target[count];
+            bool sorted = true;
+            for (int i = 0; i < count; i++)
+            {
+                var r = _items[first + i];
+                targets[i] = new RangeReader.Target(r.Offset, GC.AllocateUninitializedArray<byte>(checked((int)r.Size)));
+                sorted &= i == 0 || r.Offset >= targets[i - 1].Start + targets[i - 1].Buffer.Length;
+            }
+            try
+            {
+                if (sorted)
+                    await RangeReader.FillAsync(_client.Shards, tar, targets, concurrency, cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    // An index out of archive order (hand-written): members are read one by one.
+                    foreach (var t in targets)
+                        await RangeReader.FillAsync(_client.Shards, tar, [t], concurrency, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw Failure(_items[first].Key + " (in " + tar.Uri + ")", tar.ETag, ex);
+            }
+            for (int i = 0; i < count; i++)
+                results[i] = new DatasetItem(first + i, _items[first + i].Key, tar.ETag, _items[first + i].Label, targets[i].Buffer);
+            return results;
+        }
+
+        if (count == 1)
+        {
+            results[0] = await ReadObjectAsync(first, cancellationToken).ConfigureAwait(false);
+            return results;
+        }
+        await Parallel.ForEachAsync(Enumerable.Range(0, count),
+            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (i, ct) => results[i] = await ReadObjectAsync(first + i, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return results;
+    }
+
+    private async Task<DatasetItem?> ReadObjectAsync(int index, CancellationToken cancellationToken)
+    {
+        var r = _items[index];
+        if (r.Size < 0)
+            return null; // Missing when the snapshot was built.
+        var info = ObjectOf(r);
+        var data = GC.AllocateUninitializedArray<byte>(checked((int)r.Size));
+        try
+        {
+            await RangeReader.FillAsync(_client.Shards, info, [new RangeReader.Target(0, data)], 4, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OssObjectNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw Failure(info.Uri.ToString(), r.ETag, ex);
+        }
+        return new DatasetItem(index, info.Uri.ToString(), r.ETag, r.Label, data);
+    }
+
+    /// <summary>
+    /// Asks the cluster to load items [first, first + count) into its cache without sending them here; failures are left
+    /// for the read that follows to report.
+    /// </summary>
+    public Task PrefetchAsync(int first, int count)
+    {
+        if (count <= 0)
+            return Task.CompletedTask;
+        if (_tar is ObjectInfo tar)
+        {
+            long start = _items[first].Offset;
+            long end = _items[first + count - 1].Offset + _items[first + count - 1].Size;
+            if (end <= start)
+                return Task.CompletedTask;
+            return _client.Cluster.GetGrain<IObjectGrain>(tar.Uri.ToGrainKey()).PrefetchAsync(tar.ETag, start, end - start);
+        }
+        var tasks = new List<Task>(count);
+        for (int i = first; i < first + count; i++)
+        {
+            var r = _items[i];
+            if (r.Size <= 0)
+                continue;
+            var info = ObjectOf(r);
+            for (int s = 0; s < info.ShardCount; s++)
+                tasks.Add(_client.Cluster.GetGrain<IShardGrain>(info.Shard(s).ToGrainKey()).EnsureLoadedAsync(info.Size));
+        }
+        return Task.WhenAll(tasks);
+    }
+
+    /// <summary>Bytes of items [first, first + count).</summary>
+    public long BytesOf(int first, int count)
+    {
+        long total = 0;
+        for (int i = first; i < first + count; i++)
+            total += Math.Max(0, _items[i].Size);
+        return total;
+    }
+
+    private ObjectInfo ObjectOf(DatasetItemRecord r) => new(new ObjectUri(Info.Bucket, r.Key), r.Size, r.ETag, default, null, Info.ShardSize);
+
+    private static DatasetItemException Failure(string key, string etag, Exception ex) => ex switch
+    {
+        ObjectChangedException => new DatasetItemException(key, $"the object changed at the origin since the snapshot pinned version {etag}", ex),
+        OssObjectNotFoundException => new DatasetItemException(key, "the tar object does not exist at the origin", ex),
+        _ => new DatasetItemException(key, $"{ex.GetType().Name}: {ex.Message}", ex),
+    };
+}
