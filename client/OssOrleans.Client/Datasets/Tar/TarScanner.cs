@@ -175,7 +175,15 @@ public static class TarScanner
 
     private static Header ParseHeader(ReadOnlySpan<byte> h, long offset, bool first)
     {
-        long stored = ParseOctal(h.Slice(148, 8), offset, "checksum");
+        long stored;
+        try
+        {
+            stored = ParseOctal(h.Slice(148, 8), offset, "checksum");
+        }
+        catch (TarFormatException) when (first)
+        {
+            throw new TarFormatException("not a tar archive: the first header has no valid checksum field");
+        }
         long unsignedSum = 0, signedSum = 0;
         for (int i = 0; i < Block; i++)
         {
