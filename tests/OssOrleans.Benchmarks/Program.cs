@@ -9,6 +9,8 @@ var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComp
     ["cold-read"] = ClusterReads.ColdReadAsync,
     ["fleet-read"] = ClusterReads.FleetReadAsync,
     ["fast-list"] = FastList.RunAsync,
+    ["dataset-epoch"] = Datasets.EpochAsync,
+    ["tar-dataset"] = Datasets.TarAsync,
 };
 
 // A child process of the fleet-read scenario.
