@@ -97,6 +97,41 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         }
     }
 
+    /// <summary>
+    /// GETs a shard another grain already located (a dataset run grain); null when its silo no longer holds it (evicted),
+    /// so the caller asks again. Other faults are thrown.
+    /// </summary>
+    public async Task<ShardBuffer?> GetLocatedAsync(ShardLocation location, CancellationToken cancellationToken)
+    {
+        int expected = location.Length;
+        byte[] buffer = _buffers.Rent(Math.Max(expected, 1));
+        try
+        {
+            using var response = await _http.GetAsync(location.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                _buffers.Return(buffer);
+                return null;
+            }
+            response.EnsureSuccessStatusCode();
+            if (response.Content.Headers.ContentLength != expected)
+                throw new IOException($"{location.Url}: data plane sent {response.Content.Headers.ContentLength} bytes, expected {expected}");
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                await body.ReadExactlyAsync(buffer.AsMemory(0, expected), cancellationToken).ConfigureAwait(false);
+            }
+            return new ShardBuffer(_buffers, buffer, expected);
+        }
+        catch
+        {
+            _buffers.Return(buffer);
+            throw;
+        }
+    }
+
+    internal static bool IsClusterFaultException(Exception ex) => IsClusterFault(ex);
+
     // Faults of the cluster's machinery (a silo lost, a connection cut), as opposed to answers about the object.
     private static bool IsClusterFault(Exception ex) => ex is not (ObjectChangedException or OssObjectNotFoundException
         or OriginFailedException or OperationCanceledException or ArgumentException or InvalidDataException)

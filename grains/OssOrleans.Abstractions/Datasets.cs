@@ -104,3 +104,39 @@ public static class DatasetKeys
         return "ds1-" + Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }
+
+/// <summary>What a <see cref="IDatasetRunGrain"/> says about one item.</summary>
+[GenerateSerializer, Alias("OssOrleans.DatasetItemStatus")]
+public enum DatasetItemStatus : byte
+{
+    /// <summary>Loaded: fetch it from <see cref="DatasetItemLocation.Location"/>.</summary>
+    Loaded,
+
+    /// <summary>The object does not exist at the origin (a 404).</summary>
+    Missing,
+
+    /// <summary>The pinned version is gone: the object changed at the origin.</summary>
+    Changed,
+
+    /// <summary>The origin failed; <see cref="DatasetItemLocation.Error"/> says how.</summary>
+    Failed,
+}
+
+[GenerateSerializer, Immutable, Alias("OssOrleans.DatasetItemLocation")]
+public sealed record DatasetItemLocation(
+    [property: Id(0)] DatasetItemStatus Status,
+    [property: Id(1)] ShardLocation? Location,
+    [property: Id(2)] string? Error = null);
+
+/// <summary>
+/// Owns a run of small dataset items (one shard each) of one snapshot, so that a sample costs no grain activation of its
+/// own and a batch of samples one grain call: it loads each item once (single flight) into its silo's shard store, under
+/// the same shard id the shard grains use, and says where each one is. Key: snapshot id, '/', run number.
+/// </summary>
+[Alias("OssOrleans.IDatasetRunGrain")]
+public interface IDatasetRunGrain : IGrainWithStringKey
+{
+    /// <summary>Loads the items (objects of <paramref name="bucket"/>, each at most <paramref name="shardSize"/> bytes, at their pinned ETags) and locates them, in order.</summary>
+    [Alias("Load")]
+    Task<DatasetItemLocation[]> LoadAsync(string bucket, int shardSize, DatasetItemRecord[] items);
+}

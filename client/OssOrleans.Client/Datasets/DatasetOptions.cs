@@ -13,17 +13,20 @@ public sealed class DatasetOptions
     /// <summary>How long the cluster keeps a snapshot without being asked for it. Default 2 hours.</summary>
     public TimeSpan SnapshotKeepAlive { get; set; } = TimeSpan.FromHours(2);
 
-    /// <summary>Items an iterator fetches ahead of its consumer. Default 32. With <see cref="ReadAheadBytes"/> it bounds the iterator's memory.</summary>
-    public int ReadAheadItems { get; set; } = 32;
+    /// <summary>
+    /// Items an iterator holds or fetches ahead of its consumer, in whole chunks (see <see cref="ChunkSize"/>; one chunk is
+    /// always allowed). Default 256. With <see cref="ReadAheadBytes"/> it bounds the iterator's memory.
+    /// </summary>
+    public int ReadAheadItems { get; set; } = 256;
 
     /// <summary>Bytes an iterator may hold ahead of its consumer (fetched or being fetched). Default 64 MiB; at least one item (or tar chunk) is always fetched.</summary>
     public long ReadAheadBytes { get; set; } = 64L << 20;
 
     /// <summary>
     /// Items beyond the read-ahead window that the cluster is asked to load into its cache, without sending them to this
-    /// client yet (their bytes stay in the silos' bounded caches). Default 64; 0 turns it off.
+    /// client yet (their bytes stay in the silos' bounded caches). Default 128; 0 turns it off.
     /// </summary>
-    public int ClusterPrefetchItems { get; set; } = 64;
+    public int ClusterPrefetchItems { get; set; } = 128;
 
     /// <summary>Items (or shards) fetched at once by <c>GetItemsAsync</c>. Default 32.</summary>
     public int BatchConcurrency { get; set; } = 32;

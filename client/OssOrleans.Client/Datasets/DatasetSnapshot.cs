@@ -150,16 +150,94 @@ internal sealed class DatasetSnapshot
             return results;
         }
 
-        if (count == 1)
+        // Small objects go through their run grains (one call per run in the batch); larger ones through the shard path.
+        var groups = new List<(int From, int To)>();
+        for (int i = first; i < first + count;)
         {
-            results[0] = await ReadObjectAsync(first, cancellationToken).ConfigureAwait(false);
-            return results;
+            int runEnd = Math.Min(first + count, (i / RunSize + 1) * RunSize);
+            groups.Add((i, runEnd));
+            i = runEnd;
         }
-        await Parallel.ForEachAsync(Enumerable.Range(0, count),
-            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (i, ct) => results[i] = await ReadObjectAsync(first + i, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (g, ct) => await ReadGroupAsync(g.From, g.To, first, results, concurrency, ct).ConfigureAwait(false)).ConfigureAwait(false);
         return results;
     }
+
+    // Items per dataset run grain: activations stay proportional to bytes (about 1,000 samples), not to samples.
+    internal const int RunSize = 1000;
+
+    private bool IsSmall(DatasetItemRecord r) => r.Size > 0 && r.Size <= Info.ShardSize;
+
+    private async Task ReadGroupAsync(int from, int to, int first, DatasetItem?[] results, int concurrency, CancellationToken cancellationToken)
+    {
+        var small = new List<int>(to - from);
+        var other = new List<int>();
+        for (int i = from; i < to; i++)
+            (IsSmall(_items[i]) ? small : other).Add(i);
+
+        DatasetItemLocation[]? locations = null;
+        if (small.Count > 0)
+        {
+            try
+            {
+                locations = await RunGrain(from).LoadAsync(Info.Bucket, Info.ShardSize, [.. small.Select(i => _items[i])])
+                    .WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ShardFetcher.IsClusterFaultException(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                // The run grain's silo was lost or busy: the shard path retries on its own.
+                other.AddRange(small);
+                small.Clear();
+            }
+        }
+
+        var work = new List<(int Index, DatasetItemLocation? Location)>(to - from);
+        for (int k = 0; k < small.Count; k++)
+            work.Add((small[k], locations![k]));
+        foreach (int i in other)
+            work.Add((i, null));
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (w, ct) => results[w.Index - first] = await ReadLocatedAsync(w.Index, w.Location, ct).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    private async Task<DatasetItem?> ReadLocatedAsync(int index, DatasetItemLocation? location, CancellationToken cancellationToken)
+    {
+        if (location is null)
+            return await ReadObjectAsync(index, cancellationToken).ConfigureAwait(false);
+        var r = _items[index];
+        string uri = $"oss://{Info.Bucket}/{r.Key}";
+        switch (location.Status)
+        {
+            case DatasetItemStatus.Missing:
+                return null;
+            case DatasetItemStatus.Changed:
+                throw new DatasetItemException(uri, $"the object changed at the origin since the snapshot pinned version {r.ETag}");
+            case DatasetItemStatus.Failed:
+                throw new DatasetItemException(uri, location.Error ?? "the origin failed");
+        }
+        ShardBuffer? shard;
+        try
+        {
+            shard = await _client.Shards.GetLocatedAsync(location.Location!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ShardFetcher.IsClusterFaultException(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            shard = null;
+        }
+        if (shard is null)
+            return await ReadObjectAsync(index, cancellationToken).ConfigureAwait(false); // Evicted meanwhile: the shard path reloads it.
+        using (shard)
+        {
+            if (shard.Length != r.Size)
+                throw new DatasetItemException(uri, $"the cluster sent {shard.Length} bytes; the snapshot pinned {r.Size}");
+            var data = GC.AllocateUninitializedArray<byte>(shard.Length);
+            shard.Memory.Span.CopyTo(data);
+            return new DatasetItem(index, uri, r.ETag, r.Label, data);
+        }
+    }
+
+    private IDatasetRunGrain RunGrain(int index) =>
+        _client.Cluster.GetGrain<IDatasetRunGrain>(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Info.SnapshotId}/{index / RunSize}"));
 
     private async Task<DatasetItem?> ReadObjectAsync(int index, CancellationToken cancellationToken)
     {
@@ -167,6 +245,8 @@ internal sealed class DatasetSnapshot
         if (r.Size < 0)
             return null; // Missing when the snapshot was built.
         var info = ObjectOf(r);
+        if (r.Size == 0)
+            return new DatasetItem(index, info.Uri.ToString(), r.ETag, r.Label, []);
         var data = GC.AllocateUninitializedArray<byte>(checked((int)r.Size));
         try
         {
@@ -199,11 +279,19 @@ internal sealed class DatasetSnapshot
                 return Task.CompletedTask;
             return _client.Cluster.GetGrain<IObjectGrain>(tar.Uri.ToGrainKey()).PrefetchAsync(tar.ETag, start, end - start);
         }
-        var tasks = new List<Task>(count);
+        var tasks = new List<Task>();
+        for (int from = first; from < first + count;)
+        {
+            int to = Math.Min(first + count, (from / RunSize + 1) * RunSize);
+            var small = Enumerable.Range(from, to - from).Select(i => _items[i]).Where(IsSmall).ToArray();
+            if (small.Length > 0)
+                tasks.Add(RunGrain(from).LoadAsync(Info.Bucket, Info.ShardSize, small));
+            from = to;
+        }
         for (int i = first; i < first + count; i++)
         {
             var r = _items[i];
-            if (r.Size <= 0)
+            if (r.Size <= 0 || IsSmall(r))
                 continue;
             var info = ObjectOf(r);
             for (int s = 0; s < info.ShardCount; s++)

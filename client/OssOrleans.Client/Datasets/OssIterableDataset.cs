@@ -111,19 +111,8 @@ public sealed class OssIterableDataset<T> : IAsyncEnumerable<T>
 
     private async IAsyncEnumerable<T> ReadAsync(int epoch, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var chunks = ChunkPlan.ForShard(_snapshot.Count, _options, varySizes: _snapshot.IsTar, epoch);
-        List<Chunk> units;
-        if (_snapshot.IsTar)
-            units = chunks; // One range read per chunk of contiguous members.
-        else
-        {
-            units = new List<Chunk>(chunks.Sum(c => c.Count));
-            foreach (var c in chunks)
-            {
-                for (int i = 0; i < c.Count; i++)
-                    units.Add(new Chunk(c.ItemAt(i), 1, null));
-            }
-        }
+        // A chunk is read as one unit: one range read of a tar, or one call to the run grain of its objects.
+        var units = ChunkPlan.ForShard(_snapshot.Count, _options, varySizes: _snapshot.IsTar, epoch);
         await foreach (var item in ReadAhead.ReadAsync(_snapshot, units, _options, Stats, cancellationToken).ConfigureAwait(false))
             yield return _transform(item);
     }

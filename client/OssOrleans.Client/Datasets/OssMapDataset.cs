@@ -133,7 +133,7 @@ public sealed class OssMapDataset<T>
         foreach (int i in order)
             CheckIndex(i);
         var units = new List<Chunk>();
-        foreach (var run in Runs(order, _snapshot.IsTar ? _options.ChunkSize : 1))
+        foreach (var run in Runs(order, _options.ChunkSize))
             units.Add(new Chunk(order[run.From], run.Length, null));
         await foreach (var item in ReadAhead.ReadAsync(_snapshot, units, _options, Stats, cancellationToken).ConfigureAwait(false))
             yield return _transform(item);

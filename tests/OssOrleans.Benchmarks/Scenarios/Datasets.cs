@@ -27,9 +27,10 @@ internal static class Datasets
         Shuffle = true,
         Seed = 1,
         WorkerCount = Workers,
-        ReadAheadItems = 32,
+        ChunkSize = 64,
+        ReadAheadItems = 256,
         ReadAheadBytes = 32L << 20,
-        ClusterPrefetchItems = 32,
+        ClusterPrefetchItems = 128,
     };
 
     public static async Task<BenchReport> EpochAsync(bool quick)
@@ -55,13 +56,13 @@ internal static class Datasets
         long originBytes2 = c.Origin.Counters.GetBodyBytes - originBytes1;
 
         // Direct GetObject per sample from Workers concurrent readers (the dataset's consumer concurrency), on a part of
-        // the samples (at 20 ms each a full pass would take minutes), and with as many requests in flight as the
-        // dataset's client read-ahead (Workers x ReadAheadItems) for reference.
+        // the samples (at 20 ms each a full pass would take minutes), and with about as many requests in flight as
+        // the dataset's read-ahead (Workers x 64), for reference.
         using var direct = new S3ObjectStore(new S3StoreOptions { Endpoint = c.Origin.Endpoint.ToString(), AccessKeyId = "bench", AccessKeySecret = "bench", MaxConnections = 256 });
         string etag = c.Origin.HeadObject(BenchCluster.Bucket, keys[0])!.ETag;
         int directSamples = Math.Min(samples, quick ? 1_000 : 2_000);
         double directSeconds = await DirectAsync(direct, keys, etag, directSamples, Workers);
-        double directWideSeconds = await DirectAsync(direct, keys, etag, samples, Workers * 32);
+        double directWideSeconds = await DirectAsync(direct, keys, etag, samples, Workers * 64);
 
         double bytes = (double)samples * SampleSize;
         double epoch1Bps = bytes / epoch1, epoch2Bps = bytes / epoch2;
@@ -70,17 +71,17 @@ internal static class Datasets
         report.Setting("sample_bytes", SampleSize);
         report.Setting("origin", settings.ToString());
         report.Setting("silo", $"1 process, Cache:CapacityBytes=6 GiB, Cache:MaxOriginConcurrency={OriginConcurrency}");
-        report.Setting("consumer", $"OssIterableDataset, {Workers} workers, shuffle, ReadAheadItems=32, ClusterPrefetchItems=32 per worker");
+        report.Setting("consumer", $"OssIterableDataset, {Workers} workers, shuffle, chunks of 64, ReadAheadBytes=32 MiB, ClusterPrefetchItems=128 per worker");
         report.Setting("runs", "epoch 1 once (a cold epoch happens once per dataset), epoch 2 median of 3 (epochs 1-3)");
         report.Figure("epoch1_mbps", epoch1Bps / 1e6, "MB/s", "first epoch, all samples from the origin");
         report.Figure("epoch2_mbps", epoch2Bps / 1e6, "MB/s", "later epochs, from the cluster's cache");
         report.Figure("direct_get_mbps", directBps / 1e6, "MB/s", $"GetObject per sample, {Workers} in flight, {directSamples} samples");
-        report.Figure("direct_get_wide_mbps", directWideBps / 1e6, "MB/s", $"GetObject per sample, {Workers * 32} in flight (reference)");
+        report.Figure("direct_get_wide_mbps", directWideBps / 1e6, "MB/s", $"GetObject per sample, {Workers * 64} in flight (reference)");
         report.Figure("origin_bytes_epoch1", originBytes1, "bytes", $"samples total {samples * (long)SampleSize}");
         report.Figure("origin_bytes_epoch2", originBytes2, "bytes", "three cached epochs (should be 0)");
         report.Ratio("epoch1_vs_cap", epoch1Bps / settings.AggregateBytesPerSecond, "of the origin's aggregate cap");
         report.Ratio("epoch1_vs_direct_get", epoch1Bps / directBps, $"direct GetObject with {Workers} in flight");
-        report.Ratio("epoch1_vs_direct_get_wide", epoch1Bps / directWideBps, $"direct GetObject with {Workers * 32} in flight");
+        report.Ratio("epoch1_vs_direct_get_wide", epoch1Bps / directWideBps, $"direct GetObject with {Workers * 64} in flight");
         report.Ratio("epoch2_vs_epoch1", epoch2Bps / epoch1Bps);
         return report;
     }

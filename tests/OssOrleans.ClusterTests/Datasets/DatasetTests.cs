@@ -179,6 +179,30 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
     }
 
     [Fact]
+    public async Task Iterable_TwoReadersAtOnce_EachSampleFetchedFromOriginOnce()
+    {
+        PutSamples("once/", 150, 3000);
+        var ds = await OssIterableDataset.FromPrefixAsync(C.Client, TestCacheCluster.Uri("once/"), new DatasetOptions { ChunkSize = 16, Shuffle = true });
+        var other = OssCacheClient.FromClusterClient(C.Cluster.Client);
+        await using var _ = other;
+        var ds2 = await OssIterableDataset.FromPrefixAsync(other, TestCacheCluster.Uri("once/"), new DatasetOptions { ChunkSize = 16, Shuffle = true, Seed = 5 });
+        long before = C.Origin.Counters.Gets;
+
+        var counts = await Task.WhenAll(CountAsync(ds), CountAsync(ds2));
+
+        Assert.Equal([150, 150], counts);
+        Assert.Equal(150, C.Origin.Counters.Gets - before);
+
+        static async Task<int> CountAsync(OssIterableDataset<DatasetItem?> d)
+        {
+            int n = 0;
+            await foreach (var item in d)
+                n += item is null ? 0 : 1;
+            return n;
+        }
+    }
+
+    [Fact]
     public async Task Tar_FromIndexAndFromScan_SameItems_ContiguousBatchIsOneRangeRead()
     {
         var (tarKey, files) = await PutTarAsync("tar1/", 30, 10_000);
@@ -244,7 +268,7 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
     public async Task ReadAhead_HoldsAtMostTheWindow_AndClusterPrefetchStopsAtItsDistance()
     {
         PutSamples("ahead/", 80, 2000);
-        var options = new DatasetOptions { ReadAheadItems = 3, ClusterPrefetchItems = 10 };
+        var options = new DatasetOptions { ReadAheadItems = 3, ClusterPrefetchItems = 10, ChunkSize = 1 };
         var ds = await OssIterableDataset.FromPrefixAsync(C.Client, TestCacheCluster.Uri("ahead/"), options);
         ds.Stats = new ReadAheadStats();
         long before = C.Origin.Counters.Gets;
