@@ -68,6 +68,9 @@ public sealed class DatasetOptions
     /// <summary>Standard deviation of tar chunk sizes, as a fraction of <see cref="ChunkSize"/>. Default 0.25.</summary>
     public double ChunkSizeDeviation { get; set; } = 0.25;
 
+    /// <summary>Small samples through dataset run grains (true) or one shard grain each (false; benchmarks compare the two).</summary>
+    internal bool UseRunGrains { get; set; } = true;
+
     internal int Shards => WorldSize * WorkerCount;
 
     internal int ShardIndex => Rank * WorkerCount + WorkerId;

@@ -117,7 +117,7 @@ internal sealed class DatasetSnapshot
     /// Items [first, first + count): for a tar one range read of the members' span; otherwise the objects in parallel.
     /// Missing objects are null; any other failure raises <see cref="DatasetItemException"/> with the key.
     /// </summary>
-    public async Task<DatasetItem?[]> ReadRunAsync(int first, int count, int concurrency, CancellationToken cancellationToken)
+    public async Task<DatasetItem?[]> ReadRunAsync(int first, int count, int concurrency, CancellationToken cancellationToken, bool runGrains = true)
     {
         var results = new DatasetItem?[count];
         if (_tar is ObjectInfo tar)
@@ -159,7 +159,7 @@ internal sealed class DatasetSnapshot
             i = runEnd;
         }
         await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (g, ct) => await ReadGroupAsync(g.From, g.To, first, results, concurrency, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (g, ct) => await ReadGroupAsync(g.From, g.To, first, results, concurrency, runGrains, ct).ConfigureAwait(false)).ConfigureAwait(false);
         return results;
     }
 
@@ -168,12 +168,12 @@ internal sealed class DatasetSnapshot
 
     private bool IsSmall(DatasetItemRecord r) => r.Size > 0 && r.Size <= Info.ShardSize;
 
-    private async Task ReadGroupAsync(int from, int to, int first, DatasetItem?[] results, int concurrency, CancellationToken cancellationToken)
+    private async Task ReadGroupAsync(int from, int to, int first, DatasetItem?[] results, int concurrency, bool runGrains, CancellationToken cancellationToken)
     {
         var small = new List<int>(to - from);
         var other = new List<int>();
         for (int i = from; i < to; i++)
-            (IsSmall(_items[i]) ? small : other).Add(i);
+            (runGrains && IsSmall(_items[i]) ? small : other).Add(i);
 
         DatasetItemLocation[]? locations = null;
         if (small.Count > 0)
@@ -267,7 +267,7 @@ internal sealed class DatasetSnapshot
     /// Asks the cluster to load items [first, first + count) into its cache without sending them here; failures are left
     /// for the read that follows to report.
     /// </summary>
-    public Task PrefetchAsync(int first, int count)
+    public Task PrefetchAsync(int first, int count, bool runGrains = true)
     {
         if (count <= 0)
             return Task.CompletedTask;
@@ -283,7 +283,7 @@ internal sealed class DatasetSnapshot
         for (int from = first; from < first + count;)
         {
             int to = Math.Min(first + count, (from / RunSize + 1) * RunSize);
-            var small = Enumerable.Range(from, to - from).Select(i => _items[i]).Where(IsSmall).ToArray();
+            var small = Enumerable.Range(from, to - from).Select(i => _items[i]).Where(r => runGrains && IsSmall(r)).ToArray();
             if (small.Length > 0)
                 tasks.Add(RunGrain(from).LoadAsync(Info.Bucket, Info.ShardSize, small));
             from = to;
@@ -291,7 +291,7 @@ internal sealed class DatasetSnapshot
         for (int i = first; i < first + count; i++)
         {
             var r = _items[i];
-            if (r.Size <= 0 || IsSmall(r))
+            if (r.Size <= 0 || (runGrains && IsSmall(r)))
                 continue;
             var info = ObjectOf(r);
             for (int s = 0; s < info.ShardCount; s++)

@@ -36,7 +36,7 @@ internal static class ReadAhead
                     long bytes = snapshot.BytesOf(u.Start, u.Count);
                     if (queue.Count > 0 && (aheadItems + u.Count > options.ReadAheadItems || aheadBytes + bytes > options.ReadAheadBytes))
                         break;
-                    queue.Enqueue((u, bytes, snapshot.ReadRunAsync(u.Start, u.Count, options.BatchConcurrency, cts.Token)));
+                    queue.Enqueue((u, bytes, snapshot.ReadRunAsync(u.Start, u.Count, options.BatchConcurrency, cts.Token, options.UseRunGrains)));
                     aheadItems += u.Count;
                     aheadBytes += bytes;
                     next++;
@@ -61,7 +61,7 @@ internal static class ReadAhead
                         Interlocked.Increment(ref prefetchesInFlight);
                         if (stats is not null)
                             Interlocked.Add(ref stats.PrefetchedItems, u.Count);
-                        _ = PrefetchAsync(snapshot, u, () => Interlocked.Decrement(ref prefetchesInFlight));
+                        _ = PrefetchAsync(snapshot, u, options.UseRunGrains, () => Interlocked.Decrement(ref prefetchesInFlight));
                     }
                 }
 
@@ -92,11 +92,11 @@ internal static class ReadAhead
         }
     }
 
-    private static async Task PrefetchAsync(DatasetSnapshot snapshot, Chunk unit, Action done)
+    private static async Task PrefetchAsync(DatasetSnapshot snapshot, Chunk unit, bool runGrains, Action done)
     {
         try
         {
-            await snapshot.PrefetchAsync(unit.Start, unit.Count).ConfigureAwait(false);
+            await snapshot.PrefetchAsync(unit.Start, unit.Count, runGrains).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -46,14 +46,25 @@ internal static class Datasets
             throw new InvalidOperationException($"the dataset has {ds.TotalCount} items, expected {samples}");
 
         c.Origin.ResetCounters();
+        var cpu = new CpuMeter(c.Silo.ProcessId);
         double epoch1 = await ReadEpochAsync(ds, epoch: 0, samples);
+        double epoch1Cpu = cpu.Take();
         long originBytes1 = c.Origin.Counters.GetBodyBytes;
         var epoch2Times = new List<double>();
         for (int e = 1; e <= 3; e++)
             epoch2Times.Add(await ReadEpochAsync(ds, epoch: e, samples));
         epoch2Times.Sort();
         double epoch2 = epoch2Times[1];
+        double epoch2Cpu = cpu.Take() / 3;
         long originBytes2 = c.Origin.Counters.GetBodyBytes - originBytes1;
+
+        // The same cached epoch with one shard grain call per sample instead of one run-grain call per chunk: CPU seconds
+        // are what this 2-core machine runs out of, and they do not depend on what else runs on it.
+        var shardPath = await OssIterableDataset.FromPrefixAsync(c.Client, $"oss://{BenchCluster.Bucket}/epoch/", WithoutRunGrains());
+        await ReadEpochAsync(shardPath, epoch: 4, samples); // Loads the samples under their shard grains' keys.
+        cpu.Take();
+        double shardPathSeconds = await ReadEpochAsync(shardPath, epoch: 5, samples);
+        double shardPathCpu = cpu.Take();
 
         // Direct GetObject per sample from Workers concurrent readers (the dataset's consumer concurrency), on a part of
         // the samples (at 20 ms each a full pass would take minutes), and with about as many requests in flight as
@@ -79,6 +90,10 @@ internal static class Datasets
         report.Figure("direct_get_wide_mbps", directWideBps / 1e6, "MB/s", $"GetObject per sample, {Workers * 64} in flight (reference)");
         report.Figure("origin_bytes_epoch1", originBytes1, "bytes", $"samples total {samples * (long)SampleSize}");
         report.Figure("origin_bytes_epoch2", originBytes2, "bytes", "three cached epochs (should be 0)");
+        report.Figure("epoch1_cpu_us_per_sample", epoch1Cpu / samples * 1e6, "us", "CPU of the benchmark process (client + simulator) and the silo");
+        report.Figure("epoch2_cpu_us_per_sample", epoch2Cpu / samples * 1e6, "us", "same, cached epoch");
+        report.Figure("epoch2_shard_path_mbps", bytes / shardPathSeconds / 1e6, "MB/s", "cached epoch, one shard grain call per sample");
+        report.Figure("epoch2_shard_path_cpu_us_per_sample", shardPathCpu / samples * 1e6, "us", "same");
         report.Ratio("epoch1_vs_cap", epoch1Bps / settings.AggregateBytesPerSecond, "of the origin's aggregate cap");
         report.Ratio("epoch1_vs_direct_get", epoch1Bps / directBps, $"direct GetObject with {Workers} in flight");
         report.Ratio("epoch1_vs_direct_get_wide", epoch1Bps / directWideBps, $"direct GetObject with {Workers * 64} in flight");
@@ -123,6 +138,35 @@ internal static class Datasets
         report.Figure("tar_origin_requests", afterTar.Gets - afterObjects.Gets, "GETs");
         report.Ratio("tar_vs_objects_epoch1", objectsSeconds / tarSeconds);
         return report;
+    }
+
+    private static DatasetOptions WithoutRunGrains()
+    {
+        var o = Options();
+        o.UseRunGrains = false;
+        o.SnapshotName = "shard-path";
+        return o;
+    }
+
+    /// <summary>CPU seconds used by this process and the silo process since the last call.</summary>
+    private sealed class CpuMeter(int siloPid)
+    {
+        private double _last = Now(siloPid);
+
+        public double Take()
+        {
+            double now = Now(siloPid);
+            double d = now - _last;
+            _last = now;
+            return d;
+        }
+
+        private static double Now(int pid)
+        {
+            using var silo = Process.GetProcessById(pid);
+            using var me = Process.GetCurrentProcess();
+            return silo.TotalProcessorTime.TotalSeconds + me.TotalProcessorTime.TotalSeconds;
+        }
     }
 
     private static async Task<BenchCluster> StartAsync(SimulatorSettings settings, int samples)
