@@ -98,36 +98,26 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     }
 
     /// <summary>
-    /// GETs a shard another grain already located (a dataset run grain); null when its silo no longer holds it (evicted),
-    /// so the caller asks again. Other faults are thrown.
+    /// GETs several located shards of one silo in one request (<c>/m/h1,h2,...</c>), straight into
+    /// <paramref name="targets"/> (each exactly its shard's length). False when any of them is gone (evicted).
     /// </summary>
-    public async Task<ShardBuffer?> GetLocatedAsync(ShardLocation location, CancellationToken cancellationToken)
+    public async Task<bool> GetManyAsync(string baseUrl, IReadOnlyList<long> handles, IReadOnlyList<byte[]> targets, CancellationToken cancellationToken)
     {
-        int expected = location.Length;
-        byte[] buffer = _buffers.Rent(Math.Max(expected, 1));
-        try
+        string url = baseUrl + "/m/" + string.Join(',', handles.Select(h => h.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return false;
+        response.EnsureSuccessStatusCode();
+        long expected = targets.Sum(t => (long)t.Length);
+        if (response.Content.Headers.ContentLength != expected)
+            throw new IOException($"{baseUrl}: data plane sent {response.Content.Headers.ContentLength} bytes for {handles.Count} shards, expected {expected}");
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
         {
-            using var response = await _http.GetAsync(location.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                _buffers.Return(buffer);
-                return null;
-            }
-            response.EnsureSuccessStatusCode();
-            if (response.Content.Headers.ContentLength != expected)
-                throw new IOException($"{location.Url}: data plane sent {response.Content.Headers.ContentLength} bytes, expected {expected}");
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (body.ConfigureAwait(false))
-            {
-                await body.ReadExactlyAsync(buffer.AsMemory(0, expected), cancellationToken).ConfigureAwait(false);
-            }
-            return new ShardBuffer(_buffers, buffer, expected);
+            foreach (var target in targets)
+                await body.ReadExactlyAsync(target, cancellationToken).ConfigureAwait(false);
         }
-        catch
-        {
-            _buffers.Return(buffer);
-            throw;
-        }
+        return true;
     }
 
     internal static bool IsClusterFaultException(Exception ex) => IsClusterFault(ex);

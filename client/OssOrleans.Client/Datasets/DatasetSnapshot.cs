@@ -191,50 +191,76 @@ internal sealed class DatasetSnapshot
             }
         }
 
-        var work = new List<(int Index, DatasetItemLocation? Location)>(to - from);
+        // Loaded samples come in one data-plane request per silo (and at most BatchHandles samples); the rest, and any
+        // batch that lost a sample to eviction meanwhile, through the shard path.
+        var bySilo = new Dictionary<string, List<(int Index, long Handle)>>(StringComparer.Ordinal);
         for (int k = 0; k < small.Count; k++)
-            work.Add((small[k], locations![k]));
-        foreach (int i in other)
-            work.Add((i, null));
-        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (w, ct) => results[w.Index - first] = await ReadLocatedAsync(w.Index, w.Location, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        {
+            int i = small[k];
+            var loc = locations![k];
+            string uri = $"oss://{Info.Bucket}/{_items[i].Key}";
+            switch (loc.Status)
+            {
+                case DatasetItemStatus.Missing:
+                    results[i - first] = null;
+                    continue;
+                case DatasetItemStatus.Changed:
+                    throw new DatasetItemException(uri, $"the object changed at the origin since the snapshot pinned version {_items[i].ETag}");
+                case DatasetItemStatus.Failed:
+                    throw new DatasetItemException(uri, loc.Error ?? "the origin failed");
+            }
+            string url = loc.Location!.Url;
+            int at = url.LastIndexOf("/s/", StringComparison.Ordinal);
+            if (at < 0 || !long.TryParse(url.AsSpan(at + 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long handle)
+                || loc.Location.Length != _items[i].Size)
+            {
+                other.Add(i);
+                continue;
+            }
+            string silo = url[..at];
+            if (!bySilo.TryGetValue(silo, out var list))
+                bySilo[silo] = list = [];
+            list.Add((i, handle));
+        }
+
+        var batches = new List<(string Silo, List<(int Index, long Handle)> Items)>();
+        foreach (var (silo, list) in bySilo)
+        {
+            foreach (var part in list.Chunk(BatchHandles))
+                batches.Add((silo, [.. part]));
+        }
+        var fallback = new System.Collections.Concurrent.ConcurrentBag<int>(other);
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (b, ct) =>
+            {
+                var targets = b.Items.Select(x => GC.AllocateUninitializedArray<byte>((int)_items[x.Index].Size)).ToArray();
+                bool ok;
+                try
+                {
+                    ok = await _client.Shards.GetManyAsync(b.Silo, [.. b.Items.Select(x => x.Handle)], targets, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ShardFetcher.IsClusterFaultException(ex) && !ct.IsCancellationRequested)
+                {
+                    ok = false;
+                }
+                if (!ok)
+                {
+                    foreach (var x in b.Items)
+                        fallback.Add(x.Index);
+                    return;
+                }
+                for (int k = 0; k < targets.Length; k++)
+                {
+                    var r = _items[b.Items[k].Index];
+                    results[b.Items[k].Index - first] = new DatasetItem(b.Items[k].Index, $"oss://{Info.Bucket}/{r.Key}", r.ETag, r.Label, targets[k]);
+                }
+            }).ConfigureAwait(false);
+        await Parallel.ForEachAsync(fallback, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (i, ct) => results[i - first] = await ReadObjectAsync(i, ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
-    private async Task<DatasetItem?> ReadLocatedAsync(int index, DatasetItemLocation? location, CancellationToken cancellationToken)
-    {
-        if (location is null)
-            return await ReadObjectAsync(index, cancellationToken).ConfigureAwait(false);
-        var r = _items[index];
-        string uri = $"oss://{Info.Bucket}/{r.Key}";
-        switch (location.Status)
-        {
-            case DatasetItemStatus.Missing:
-                return null;
-            case DatasetItemStatus.Changed:
-                throw new DatasetItemException(uri, $"the object changed at the origin since the snapshot pinned version {r.ETag}");
-            case DatasetItemStatus.Failed:
-                throw new DatasetItemException(uri, location.Error ?? "the origin failed");
-        }
-        ShardBuffer? shard;
-        try
-        {
-            shard = await _client.Shards.GetLocatedAsync(location.Location!, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ShardFetcher.IsClusterFaultException(ex) && !cancellationToken.IsCancellationRequested)
-        {
-            shard = null;
-        }
-        if (shard is null)
-            return await ReadObjectAsync(index, cancellationToken).ConfigureAwait(false); // Evicted meanwhile: the shard path reloads it.
-        using (shard)
-        {
-            if (shard.Length != r.Size)
-                throw new DatasetItemException(uri, $"the cluster sent {shard.Length} bytes; the snapshot pinned {r.Size}");
-            var data = GC.AllocateUninitializedArray<byte>(shard.Length);
-            shard.Memory.Span.CopyTo(data);
-            return new DatasetItem(index, uri, r.ETag, r.Label, data);
-        }
-    }
+    // Samples per data-plane batch request (the server takes up to 256).
+    private const int BatchHandles = 128;
 
     private IDatasetRunGrain RunGrain(int index) =>
         _client.Cluster.GetGrain<IDatasetRunGrain>(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Info.SnapshotId}/{index / RunSize}"));
