@@ -73,7 +73,9 @@ internal static class Datasets
         string etag = c.Origin.HeadObject(BenchCluster.Bucket, keys[0])!.ETag;
         int directSamples = Math.Min(samples, quick ? 1_000 : 2_000);
         double directSeconds = await DirectAsync(direct, keys, etag, directSamples, Workers);
+        cpu.Take();
         double directWideSeconds = await DirectAsync(direct, keys, etag, samples, Workers * 64);
+        double directWideCpu = cpu.Take();
 
         double bytes = (double)samples * SampleSize;
         double epoch1Bps = bytes / epoch1, epoch2Bps = bytes / epoch2;
@@ -92,6 +94,7 @@ internal static class Datasets
         report.Figure("origin_bytes_epoch2", originBytes2, "bytes", "three cached epochs (should be 0)");
         report.Figure("epoch1_cpu_us_per_sample", epoch1Cpu / samples * 1e6, "us", "CPU of the benchmark process (client + simulator) and the silo");
         report.Figure("epoch2_cpu_us_per_sample", epoch2Cpu / samples * 1e6, "us", "same, cached epoch");
+        report.Figure("direct_get_wide_cpu_us_per_sample", directWideCpu / samples * 1e6, "us", "the benchmark process (direct client + simulator); the silo idles");
         report.Figure("epoch2_shard_path_mbps", bytes / shardPathSeconds / 1e6, "MB/s", "cached epoch, one shard grain call per sample");
         report.Figure("epoch2_shard_path_cpu_us_per_sample", shardPathCpu / samples * 1e6, "us", "same");
         report.Ratio("epoch1_vs_cap", epoch1Bps / settings.AggregateBytesPerSecond, "of the origin's aggregate cap");
