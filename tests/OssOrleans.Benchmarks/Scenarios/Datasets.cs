@@ -175,7 +175,17 @@ internal static class Datasets
     private static async Task<BenchCluster> StartAsync(SimulatorSettings settings, int samples)
     {
         _ = samples;
-        return await BenchCluster.StartAsync(settings, cacheCapacity: 6L << 30, extraArgs: [$"--Cache:MaxOriginConcurrency={OriginConcurrency}", $"--Origin:S3:MaxConnections={2 * OriginConcurrency}"]);
+        var c = await BenchCluster.StartAsync(settings, cacheCapacity: 6L << 30, extraArgs: [$"--Cache:MaxOriginConcurrency={OriginConcurrency}", $"--Origin:S3:MaxConnections={2 * OriginConcurrency}"]);
+        // Both dataset paths once, cold and cached, on a small set, so that the JIT has settled in both processes.
+        PutSamples(c, "warmup-ds/", 512);
+        foreach (var o in new[] { Options(), WithoutRunGrains() })
+        {
+            var warm = await OssIterableDataset.FromPrefixAsync(c.Client, $"oss://{BenchCluster.Bucket}/warmup-ds/", o);
+            await ReadEpochAsync(warm, 0, 512);
+            await ReadEpochAsync(warm, 1, 512);
+        }
+        c.Origin.ResetCounters();
+        return c;
     }
 
     private static List<string> PutSamples(BenchCluster c, string prefix, int samples)
