@@ -330,3 +330,44 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
         }
     }
 }
+
+/// <summary>The dataset grain's build lease and paging, through the grain itself.</summary>
+public sealed class DatasetGrainTests(DatasetFixture fixture) : IClassFixture<DatasetFixture>
+{
+    private TestCacheCluster C => fixture.Cluster;
+
+    [Fact]
+    public async Task Open_SecondRankWaits_UntilTheLeaseOfADeadBuilderExpires()
+    {
+        var grain = C.Cluster.Client.GetGrain<IDatasetGrain>(DatasetKeys.ForSource("lease-test"));
+        Assert.Equal(DatasetOpenState.Build, (await grain.OpenAsync("rank-0", 60)).State);
+        await grain.AppendAsync("rank-0", [new DatasetItemRecord("half", 1, "e", null)]);
+        Assert.Equal(DatasetOpenState.Wait, (await grain.OpenAsync("rank-1", 60)).State);
+
+        C.Clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(DatasetOpenState.Build, (await grain.OpenAsync("rank-1", 60)).State);
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => grain.AppendAsync("rank-0", [new DatasetItemRecord("late", 1, "e", null)]));
+        var sealedInfo = await grain.CompleteAsync("rank-1", "b", null, null, 0, TimeSpan.FromMinutes(1));
+
+        // The dead builder's half-appended item is gone: only what rank-1 appended (nothing) is sealed.
+        Assert.Equal(0, sealedInfo.Count);
+        Assert.Equal(DatasetOpenState.Ready, (await grain.OpenAsync("rank-2", 60)).State);
+    }
+
+    [Fact]
+    public async Task Snapshot_LargerThanAPage_IsPagedInWhole()
+    {
+        var grain = C.Cluster.Client.GetGrain<IDatasetGrain>(DatasetKeys.ForSource("paging-test"));
+        Assert.Equal(DatasetOpenState.Build, (await grain.OpenAsync("r", 60)).State);
+        for (int page = 0; page < 3; page++)
+            await grain.AppendAsync("r", [.. Enumerable.Range(page * 10_000, page == 2 ? 5_000 : 10_000).Select(i => new DatasetItemRecord($"k/{i:D6}", i, "e", null))]);
+        var info = await grain.CompleteAsync("r", "b", null, null, 0, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(25_000, info.Count);
+        Assert.Equal(3, info.PageCount);
+        var last = await grain.GetPageAsync(2);
+        Assert.Equal(5_000, last.Length);
+        Assert.Equal("k/024999", last[^1].Key);
+        await Assert.ThrowsAnyAsync<ArgumentOutOfRangeException>(() => grain.GetPageAsync(3));
+    }
+}

@@ -19,7 +19,10 @@ public static class TarTools
     /// <summary>The index path used when none is given: the tar path plus ".index".</summary>
     public static string DefaultIndexPath(string tarPath) => tarPath + ".index";
 
-    /// <summary>Packs every regular file under <paramref name="folder"/> (names relative to it, in ordinal order) into a tar and its index.</summary>
+    /// <summary>
+    /// Packs every regular file under <paramref name="folder"/> (names relative to it, in ordinal order; symbolic links are
+    /// not followed) into a tar and its index.
+    /// </summary>
     public static async Task<TarToolResult> CreateFromFolderAsync(string folder, string tarPath, string? indexPath = null,
         IProgress<TarProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -28,15 +31,10 @@ public static class TarTools
             throw new DirectoryNotFoundException($"folder '{folder}' does not exist");
         var skipped = new List<TarSkippedEntry>();
         var files = new List<(string Name, string Path)>();
-        foreach (var path in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))
+        // Symbolic links (to files or folders) are not followed: what is packed is what lies under the folder.
+        foreach (var path in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = false }))
         {
             string name = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
-            var attributes = File.GetAttributes(path);
-            if ((attributes & FileAttributes.ReparsePoint) != 0)
-            {
-                skipped.Add(new TarSkippedEntry(name, -1, "symbolic link"));
-                continue;
-            }
             if (TarScanner.CheckName(name) is string reason)
             {
                 skipped.Add(new TarSkippedEntry(name, -1, reason));
