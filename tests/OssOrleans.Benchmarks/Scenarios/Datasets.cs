@@ -175,7 +175,9 @@ internal static class Datasets
     private static async Task<BenchCluster> StartAsync(SimulatorSettings settings, int samples)
     {
         _ = samples;
-        var c = await BenchCluster.StartAsync(settings, cacheCapacity: 6L << 30, extraArgs: [$"--Cache:MaxOriginConcurrency={OriginConcurrency}", $"--Origin:S3:MaxConnections={2 * OriginConcurrency}"]);
+        // ReadAheadShards sizes the client's shard buffer pool: tar chunks from 4 workers keep about 16 shards in flight, and
+        // a pool miss costs fresh pages (expensive on this VM, see the cold-read notes).
+        var c = await BenchCluster.StartAsync(settings, cacheCapacity: 6L << 30, BenchCluster.ClientOptions(readAhead: 16), extraArgs: [$"--Cache:MaxOriginConcurrency={OriginConcurrency}", $"--Origin:S3:MaxConnections={2 * OriginConcurrency}"]);
         // Both dataset paths once, cold and cached, on a small set, so that the JIT has settled in both processes.
         PutSamples(c, "warmup-ds/", 512);
         foreach (var o in new[] { Options(), WithoutRunGrains() })
