@@ -122,11 +122,15 @@ internal static class Datasets
             throw new InvalidOperationException($"datasets have {objects.TotalCount} and {tar.TotalCount} items, expected {samples}");
 
         c.Origin.ResetCounters();
+        var cpu = new CpuMeter(c.Silo.ProcessId);
         double objectsSeconds = await ReadEpochAsync(objects, 0, samples);
+        double objectsCpu = cpu.Take();
         var afterObjects = c.Origin.Counters;
         double tarSeconds = await ReadEpochAsync(tar, 0, samples);
+        double tarCpu = cpu.Take();
         var afterTar = c.Origin.Counters;
         double tarHot = await ReadEpochAsync(tar, 1, samples);
+        double tarHotCpu = cpu.Take();
 
         double bytes = (double)samples * SampleSize;
         report.Setting("samples", quick ? $"{samples} (quick mode; the full run uses 20000)" : samples.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -137,9 +141,13 @@ internal static class Datasets
         report.Figure("objects_epoch1_mbps", bytes / objectsSeconds / 1e6, "MB/s", "one object per sample");
         report.Figure("tar_epoch1_mbps", bytes / tarSeconds / 1e6, "MB/s", "one range read per chunk of the tar");
         report.Figure("tar_epoch2_mbps", bytes / tarHot / 1e6, "MB/s", "cached");
+        report.Figure("objects_epoch1_cpu_us_per_sample", objectsCpu / samples * 1e6, "us", "benchmark process (client + simulator) and silo");
+        report.Figure("tar_epoch1_cpu_us_per_sample", tarCpu / samples * 1e6, "us", "same");
+        report.Figure("tar_epoch2_cpu_us_per_sample", tarHotCpu / samples * 1e6, "us", "same");
         report.Figure("objects_origin_requests", afterObjects.Gets, "GETs");
         report.Figure("tar_origin_requests", afterTar.Gets - afterObjects.Gets, "GETs");
         report.Ratio("tar_vs_objects_epoch1", objectsSeconds / tarSeconds);
+        report.Ratio("tar_vs_objects_epoch1_cpu", objectsCpu / tarCpu, "CPU per sample, objects over tar (less sensitive to other load)");
         return report;
     }
 
