@@ -150,16 +150,26 @@ internal sealed class DatasetSnapshot
             return results;
         }
 
-        // Small objects go through their run grains (one call per run in the batch); larger ones through the shard path.
-        var groups = new List<(int From, int To)>();
-        for (int i = first; i < first + count;)
+        return await ReadIndicesAsync([.. Enumerable.Range(first, count)], concurrency, cancellationToken, runGrains).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Object items at any indices (not a tar), in the order given: small objects through their run grains, one call per
+    /// run grain in the batch; larger ones through the shard path. Missing objects are null.
+    /// </summary>
+    public async Task<DatasetItem?[]> ReadIndicesAsync(IReadOnlyList<int> indices, int concurrency, CancellationToken cancellationToken, bool runGrains = true)
+    {
+        var results = new DatasetItem?[indices.Count];
+        var groups = new Dictionary<int, List<int>>();
+        for (int p = 0; p < indices.Count; p++)
         {
-            int runEnd = Math.Min(first + count, (i / RunSize + 1) * RunSize);
-            groups.Add((i, runEnd));
-            i = runEnd;
+            int run = indices[p] / RunSize;
+            if (!groups.TryGetValue(run, out var positions))
+                groups[run] = positions = [];
+            positions.Add(p);
         }
-        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (g, ct) => await ReadGroupAsync(g.From, g.To, first, results, concurrency, runGrains, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await Parallel.ForEachAsync(groups.Values, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (g, ct) => await ReadGroupAsync(indices, g, results, concurrency, runGrains, ct).ConfigureAwait(false)).ConfigureAwait(false);
         return results;
     }
 
@@ -168,19 +178,20 @@ internal sealed class DatasetSnapshot
 
     private bool IsSmall(DatasetItemRecord r) => r.Size > 0 && r.Size <= Info.ShardSize;
 
-    private async Task ReadGroupAsync(int from, int to, int first, DatasetItem?[] results, int concurrency, bool runGrains, CancellationToken cancellationToken)
+    // Positions (into indices and results) whose items share one run grain.
+    private async Task ReadGroupAsync(IReadOnlyList<int> indices, List<int> positions, DatasetItem?[] results, int concurrency, bool runGrains, CancellationToken cancellationToken)
     {
-        var small = new List<int>(to - from);
+        var small = new List<int>(positions.Count);
         var other = new List<int>();
-        for (int i = from; i < to; i++)
-            (runGrains && IsSmall(_items[i]) ? small : other).Add(i);
+        foreach (int p in positions)
+            (runGrains && IsSmall(_items[indices[p]]) ? small : other).Add(p);
 
         DatasetItemLocation[]? locations = null;
         if (small.Count > 0)
         {
             try
             {
-                locations = await RunGrain(from).LoadAsync(Info.Bucket, Info.ShardSize, [.. small.Select(i => _items[i])])
+                locations = await RunGrain(indices[small[0]]).LoadAsync(Info.Bucket, Info.ShardSize, [.. small.Select(p => _items[indices[p]])])
                     .WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ShardFetcher.IsClusterFaultException(ex) && !cancellationToken.IsCancellationRequested)
@@ -193,16 +204,16 @@ internal sealed class DatasetSnapshot
 
         // Loaded samples come in one data-plane request per silo (and at most BatchHandles samples); the rest, and any
         // batch that lost a sample to eviction meanwhile, through the shard path.
-        var bySilo = new Dictionary<string, List<(int Index, long Handle)>>(StringComparer.Ordinal);
+        var bySilo = new Dictionary<string, List<(int Pos, long Handle)>>(StringComparer.Ordinal);
         for (int k = 0; k < small.Count; k++)
         {
-            int i = small[k];
+            int pos = small[k], i = indices[pos];
             var loc = locations![k];
             string uri = $"oss://{Info.Bucket}/{_items[i].Key}";
             switch (loc.Status)
             {
                 case DatasetItemStatus.Missing:
-                    results[i - first] = null;
+                    results[pos] = null;
                     continue;
                 case DatasetItemStatus.Changed:
                     throw new DatasetItemException(uri, $"the object changed at the origin since the snapshot pinned version {_items[i].ETag}");
@@ -214,16 +225,16 @@ internal sealed class DatasetSnapshot
             if (at < 0 || !long.TryParse(url.AsSpan(at + 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long handle)
                 || loc.Location.Length != _items[i].Size)
             {
-                other.Add(i);
+                other.Add(pos);
                 continue;
             }
             string silo = url[..at];
             if (!bySilo.TryGetValue(silo, out var list))
                 bySilo[silo] = list = [];
-            list.Add((i, handle));
+            list.Add((pos, handle));
         }
 
-        var batches = new List<(string Silo, List<(int Index, long Handle)> Items)>();
+        var batches = new List<(string Silo, List<(int Pos, long Handle)> Items)>();
         foreach (var (silo, list) in bySilo)
         {
             foreach (var part in list.Chunk(BatchHandles))
@@ -233,7 +244,7 @@ internal sealed class DatasetSnapshot
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (b, ct) =>
             {
-                var targets = b.Items.Select(x => GC.AllocateUninitializedArray<byte>((int)_items[x.Index].Size)).ToArray();
+                var targets = b.Items.Select(x => GC.AllocateUninitializedArray<byte>((int)_items[indices[x.Pos]].Size)).ToArray();
                 bool ok;
                 try
                 {
@@ -246,17 +257,18 @@ internal sealed class DatasetSnapshot
                 if (!ok)
                 {
                     foreach (var x in b.Items)
-                        fallback.Add(x.Index);
+                        fallback.Add(x.Pos);
                     return;
                 }
                 for (int k = 0; k < targets.Length; k++)
                 {
-                    var r = _items[b.Items[k].Index];
-                    results[b.Items[k].Index - first] = new DatasetItem(b.Items[k].Index, $"oss://{Info.Bucket}/{r.Key}", r.ETag, r.Label, targets[k]);
+                    int index = indices[b.Items[k].Pos];
+                    var r = _items[index];
+                    results[b.Items[k].Pos] = new DatasetItem(index, $"oss://{Info.Bucket}/{r.Key}", r.ETag, r.Label, targets[k]);
                 }
             }).ConfigureAwait(false);
         await Parallel.ForEachAsync(fallback, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (i, ct) => results[i - first] = await ReadObjectAsync(i, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (p, ct) => results[p] = await ReadObjectAsync(indices[p], ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     // Samples per data-plane batch request (the server takes up to 256).

@@ -111,7 +111,15 @@ public sealed class OssMapDataset<T>
         foreach (int i in indices)
             CheckIndex(i);
         var results = new T[indices.Count];
-        var runs = Runs(indices, _snapshot.IsTar ? int.MaxValue : 1);
+        if (!_snapshot.IsTar)
+        {
+            // Objects: one call per run grain for the whole batch, whatever the order.
+            var items = await _snapshot.ReadIndicesAsync(indices, _options.BatchConcurrency, cancellationToken, _options.UseRunGrains).ConfigureAwait(false);
+            for (int k = 0; k < items.Length; k++)
+                results[k] = _transform(items[k]);
+            return results;
+        }
+        var runs = Runs(indices, int.MaxValue);
         await Parallel.ForEachAsync(runs, new ParallelOptions { MaxDegreeOfParallelism = _options.BatchConcurrency, CancellationToken = cancellationToken },
             async (run, ct) =>
             {

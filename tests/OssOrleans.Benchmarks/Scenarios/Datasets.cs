@@ -58,6 +58,21 @@ internal static class Datasets
         double epoch2Cpu = cpu.Take() / 3;
         long originBytes2 = c.Origin.Counters.GetBodyBytes - originBytes1;
 
+        // Map-style random access over the cached samples: a sampler's random permutation, fetched in batches of 64 by
+        // Workers loaders at once, as a DataLoader with a random sampler does.
+        var map = await OssMapDataset.FromPrefixAsync(c.Client, $"oss://{BenchCluster.Bucket}/epoch/", Options());
+        var permutation = Enumerable.Range(0, samples).OrderBy(i => (i * 2654435761u) % (uint)samples).ToArray();
+        cpu.Take();
+        var mapWatch = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(permutation.Chunk(64), new ParallelOptions { MaxDegreeOfParallelism = Workers }, async (batch, ct) =>
+        {
+            var items = await map.GetItemsAsync(batch, ct);
+            if (items.Any(i => i is null || i.Size != SampleSize))
+                throw new InvalidOperationException("a map-style batch returned a missing or short sample");
+        });
+        double mapSeconds = mapWatch.Elapsed.TotalSeconds;
+        double mapCpu = cpu.Take();
+
         // The same cached epoch with one shard grain call per sample instead of one run-grain call per chunk: CPU seconds
         // are what this 2-core machine runs out of, and they do not depend on what else runs on it.
         var shardPath = await OssIterableDataset.FromPrefixAsync(c.Client, $"oss://{BenchCluster.Bucket}/epoch/", WithoutRunGrains());
@@ -95,6 +110,8 @@ internal static class Datasets
         report.Figure("epoch1_cpu_us_per_sample", epoch1Cpu / samples * 1e6, "us", "CPU of the benchmark process (client + simulator) and the silo");
         report.Figure("epoch2_cpu_us_per_sample", epoch2Cpu / samples * 1e6, "us", "same, cached epoch");
         report.Figure("direct_get_wide_cpu_us_per_sample", directWideCpu / samples * 1e6, "us", "the benchmark process (direct client + simulator); the silo idles");
+        report.Figure("map_random_batches_mbps", bytes / mapSeconds / 1e6, "MB/s", $"OssMapDataset, random order, batches of 64, {Workers} at once, cached");
+        report.Figure("map_random_batches_cpu_us_per_sample", mapCpu / samples * 1e6, "us", "same");
         report.Figure("epoch2_shard_path_mbps", bytes / shardPathSeconds / 1e6, "MB/s", "cached epoch, one shard grain call per sample");
         report.Figure("epoch2_shard_path_cpu_us_per_sample", shardPathCpu / samples * 1e6, "us", "same");
         report.Ratio("epoch1_vs_cap", epoch1Bps / settings.AggregateBytesPerSecond, "of the origin's aggregate cap");

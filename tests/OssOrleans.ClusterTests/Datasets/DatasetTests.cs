@@ -47,6 +47,9 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
         var lengths = ds.WithTransform(item => item!.Data.Length);
         var batch = await lengths.GetItemsAsync([5, 3, 4, 39]);
         Assert.Equal(new[] { 5, 3, 4, 39 }.Select(i => 4096 + i), batch);
+        var twice = await ds.GetItemsAsync([7, 7]);
+        Assert.Equal(samples["map1/0007.bin"], twice[0]!.Data.ToArray());
+        Assert.Equal(samples["map1/0007.bin"], twice[1]!.Data.ToArray());
 
         int n = 0;
         await foreach (var item in ds.EnumerateAsync())
