@@ -108,12 +108,14 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         }
     }
 
-    private async Task<HttpResponseMessage> GetAsync(ShardLocation location, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> GetAsync(ShardLocation location, CancellationToken cancellationToken) =>
+        GetAsync(location.Url, location.LocalSocket, cancellationToken);
+
+    private async Task<HttpResponseMessage> GetAsync(string url, string? socket, CancellationToken cancellationToken)
     {
-        string? socket = location.LocalSocket;
         if (options.UseLocalSocket && socket is not null && !_unusableSockets.ContainsKey(socket) && File.Exists(socket))
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, location.Url);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Options.Set(SocketOption, socket);
             try
             {
@@ -124,7 +126,7 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
                 _unusableSockets.TryAdd(socket, true);
             }
         }
-        return await _http.GetAsync(location.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
     }
 
     private static async ValueTask<Stream> ConnectLocalSocketAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
@@ -153,6 +155,31 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         ConnectTimeout = TimeSpan.FromSeconds(5),
         ConnectCallback = connect,
     };
+
+    /// <summary>
+    /// GETs several located shards of one silo in one request (<c>/m/h1,h2,...</c>), straight into
+    /// <paramref name="targets"/> (each exactly its shard's length). False when any of them is gone (evicted).
+    /// </summary>
+    public async Task<bool> GetManyAsync(string baseUrl, string? localSocket, IReadOnlyList<long> handles, IReadOnlyList<byte[]> targets, CancellationToken cancellationToken)
+    {
+        string url = baseUrl + "/m/" + string.Join(',', handles.Select(h => h.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        using var response = await GetAsync(url, localSocket, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return false;
+        response.EnsureSuccessStatusCode();
+        long expected = targets.Sum(t => (long)t.Length);
+        if (response.Content.Headers.ContentLength != expected)
+            throw new IOException($"{baseUrl}: data plane sent {response.Content.Headers.ContentLength} bytes for {handles.Count} shards, expected {expected}");
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            foreach (var target in targets)
+                await body.ReadExactlyAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    internal static bool IsClusterFaultException(Exception ex) => IsClusterFault(ex);
 
     // Faults of the cluster's machinery (a silo lost, a connection cut), as opposed to answers about the object.
     private static bool IsClusterFault(Exception ex) => ex is not (ObjectChangedException or OssObjectNotFoundException

@@ -11,6 +11,8 @@ var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComp
     ["fast-list"] = FastList.RunAsync,
     ["checkpoint"] = Checkpoint.RunAsync,
     ["fleet-warm"] = FleetWarm.RunAsync,
+    ["dataset-epoch"] = Datasets.EpochAsync,
+    ["tar-dataset"] = Datasets.TarAsync,
 };
 
 // A child process of the fleet-read scenario.

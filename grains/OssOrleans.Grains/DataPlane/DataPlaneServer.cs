@@ -48,6 +48,7 @@ internal sealed partial class DataPlaneServer(
             app.MapPut("/u", parts.HandleAsync);
             // A staged shard copied to the silo of its shard grain is dropped here, so it is held once.
             app.MapDelete("/s/{handle:long}", (long handle) => { store.Remove(handle); return Results.NoContent(); });
+            app.MapGet("/m/{handles}", ServeManyAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             _app = app;
 
@@ -99,6 +100,68 @@ internal sealed partial class DataPlaneServer(
             for (int offset = 0; offset < bytes.Length; offset += slice)
                 await context.Response.Body.WriteAsync(bytes.Slice(offset, Math.Min(slice, bytes.Length - offset)), context.RequestAborted).ConfigureAwait(false);
             instruments.Served(bytes.Length, local);
+        }
+    }
+
+    // Most handles one batch request may name: a chunk of small dataset samples (about 64) fits several times over.
+    internal const int MaxBatchHandles = 256;
+
+    /// <summary>
+    /// Several small shards (dataset samples) in one response, concatenated in the order asked: one HTTP request per
+    /// chunk instead of one per sample, which measured as the dominant cost of a cached epoch of 128 KiB samples.
+    /// All or nothing: if any is gone (or fails its CRC check), 404, and the client asks the grains again.
+    /// </summary>
+    private async Task ServeManyAsync(string handles, HttpContext context)
+    {
+        var parts = handles.Split(',');
+        if (parts.Length is 0 or > MaxBatchHandles)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+        var leases = new List<ShardLease>(parts.Length);
+        try
+        {
+            long total = 0;
+            foreach (var part in parts)
+            {
+                if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long handle))
+                {
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                    return;
+                }
+                if (!store.TryLease(handle, out var lease))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+                leases.Add(lease);
+                ulong crc = Crc64Xz.Compute(lease.Memory.Span);
+                if (crc != lease.Crc64)
+                {
+                    instruments.CrcFailure();
+                    store.Remove(handle);
+                    LogCrcMismatch(logger, handle, lease.Crc64, crc);
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+                total += lease.Memory.Length;
+            }
+            context.Response.ContentLength = total;
+            context.Response.ContentType = "application/octet-stream";
+            foreach (var lease in leases)
+            {
+                var bytes = lease.Memory;
+                const int slice = 256 * 1024;
+                for (int offset = 0; offset < bytes.Length; offset += slice)
+                    await context.Response.Body.WriteAsync(bytes.Slice(offset, Math.Min(slice, bytes.Length - offset)), context.RequestAborted).ConfigureAwait(false);
+                instruments.Served(bytes.Length, localSocket: context.Connection.RemoteIpAddress is null);
+            }
+        }
+        finally
+        {
+            foreach (var lease in leases)
+                lease.Dispose();
         }
     }
 

@@ -21,7 +21,7 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public OssCacheClient Client { get; }
 
-    public static async Task<BenchCluster> StartAsync(SimulatorSettings settings, long cacheCapacity, OssClientOptions? clientOptions = null, bool pretouch = false)
+    public static async Task<BenchCluster> StartAsync(SimulatorSettings settings, long cacheCapacity, OssClientOptions? clientOptions = null, bool pretouch = false, IEnumerable<string>? extraArgs = null)
     {
         var origin = await OriginSimulator.StartNewAsync(settings, Bucket);
         var silo = await SiloProcess.StartAsync([
@@ -30,6 +30,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             $"--Cache:CapacityBytes={cacheCapacity}",
             $"--Cache:PretouchBuffers={pretouch}",
             "--Logging:LogLevel:Default=Warning",
+            .. extraArgs ?? [],
         ]);
         var options = clientOptions ?? new OssClientOptions();
         options.Gateways.Clear();
