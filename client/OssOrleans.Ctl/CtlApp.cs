@@ -34,12 +34,11 @@ internal static class CtlApp
         new("cat", "cat oss://bucket/key", "write an object's bytes to standard output", Cat.RunAsync),
         new("get", "get [--quiet] oss://bucket/key [local-path]", "download an object to a file (progress bar on standard error)", Get.RunAsync, "--quiet", "-q"),
         new("stats", "stats", "cache counters of every active silo, and the cluster's totals", Stats.RunAsync),
-        // Wired in by the checkpoint and dataset work; listed so users and scripts see the whole surface.
         new("put", "put [--create-only] [--quiet] local-path oss://bucket/key", "upload a file through the cluster (parallel parts; visible only when complete)", Put.RunAsync, "--create-only", "--quiet", "-q"),
         new("warm", "warm [--detach] [--quiet] oss://bucket/prefix", "prefetch a prefix into the cluster, with progress (Ctrl+C cancels the job)", Warm.RunAsync, "--detach", "--quiet", "-q"),
         new("prepare-dir", "prepare-dir [--quiet] oss://bucket/prefix local-dir", "materialize a model directory from the cluster, with progress", PrepareDir.RunAsync, "--quiet", "-q"),
-        new("tar create", "tar create oss://bucket/prefix oss://bucket/archive.tar", "build a tar archive and its index from a prefix", null),
-        new("tar index", "tar index oss://bucket/archive.tar", "build the index of an existing tar archive", null),
+        new("tar create", "tar create [--quiet] oss://bucket/prefix/|local-folder oss://bucket/archive.tar|local.tar [index]", "build a tar archive and its index (default: <archive>.index) from a prefix or a local folder", Tar.CreateAsync, "--quiet", "-q"),
+        new("tar index", "tar index [--quiet] oss://bucket/archive.tar|local.tar [index]", "build the index of an existing tar archive (default: <archive>.index)", Tar.IndexAsync, "--quiet", "-q"),
     ];
 
     private const string GlobalUsage =
@@ -88,7 +87,7 @@ internal static class CtlApp
                 await stderr.WriteLineAsync("ossctl: cancelled").ConfigureAwait(false);
                 return ExitCodes.Error;
             }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException or OriginFailedException or ObjectChangedException or OssObjectExistsException
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or OriginFailedException or ObjectChangedException or OssObjectExistsException or FormatException
                 or TimeoutException or UnauthorizedAccessException || ex.GetType().Namespace?.StartsWith("Orleans", StringComparison.Ordinal) == true)
             {
                 await stderr.WriteLineAsync($"ossctl: {FirstLine(ex.Message)}").ConfigureAwait(false);
