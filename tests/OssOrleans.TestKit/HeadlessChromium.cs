@@ -233,26 +233,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         {
         }
         _socket.Dispose();
-        try
-        {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_profile, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        await ChildProcessCleanup.KillAndDeleteAsync(_process, _profile).ConfigureAwait(false);
         _stop.Dispose();
         _sendGate.Dispose();
     }

@@ -88,25 +88,6 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        await ChildProcessCleanup.KillAndDeleteAsync(_process, _directory).ConfigureAwait(false);
     }
 }

@@ -70,37 +70,50 @@ internal sealed partial class DataPlaneServer(
 
     private async Task ServeShardAsync(long handle, HttpContext context)
     {
-        if (!store.TryLease(handle, out var lease))
+        if (!TryLeaseChecked(handle, out var lease))
         {
-            // Evicted (or never here): the client asks the shard grain again, which reloads it.
+            // Evicted, never here, or dropped after a failed check: the client asks the shard grain again, which reloads it.
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
         using (lease)
         {
-            var bytes = lease.Memory;
-            // Checked on every serve: a flipped bit in memory becomes a miss and a metric, never wrong bytes.
-            ulong crc = Crc64Xz.Compute(bytes.Span);
-            if (crc != lease.Crc64)
-            {
-                instruments.CrcFailure();
-                store.Remove(handle);
-                LogCrcMismatch(logger, handle, lease.Crc64, crc);
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return;
-            }
-            context.Response.ContentLength = bytes.Length;
+            context.Response.ContentLength = lease.Memory.Length;
             context.Response.ContentType = "application/octet-stream";
-            context.Response.Headers["x-shard-crc64"] = crc.ToString(CultureInfo.InvariantCulture);
-            // A Unix socket connection has no IP address.
-            bool local = context.Connection.RemoteIpAddress is null;
-            // In slices: one 8 MiB write makes Kestrel copy it all into fresh pipe blocks before it sends anything
-            // (page clearing showed up as 11% of a silo's CPU); slices of 256 KiB keep reusing the same few blocks.
-            const int slice = 256 * 1024;
-            for (int offset = 0; offset < bytes.Length; offset += slice)
-                await context.Response.Body.WriteAsync(bytes.Slice(offset, Math.Min(slice, bytes.Length - offset)), context.RequestAborted).ConfigureAwait(false);
-            instruments.Served(bytes.Length, local);
+            context.Response.Headers["x-shard-crc64"] = lease.Crc64.ToString(CultureInfo.InvariantCulture);
+            await SendAsync(lease, context).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Leases a resident shard whose bytes still match their CRC-64. Checked on every serve: a flipped bit in memory
+    /// becomes a miss and a metric, never wrong bytes.
+    /// </summary>
+    private bool TryLeaseChecked(long handle, out ShardLease lease)
+    {
+        if (!store.TryLease(handle, out lease))
+            return false;
+        ulong crc = Crc64Xz.Compute(lease.Memory.Span);
+        if (crc == lease.Crc64)
+            return true;
+        instruments.CrcFailure();
+        store.Remove(handle);
+        LogCrcMismatch(logger, handle, lease.Crc64, crc);
+        lease.Dispose();
+        lease = default;
+        return false;
+    }
+
+    private async Task SendAsync(ShardLease lease, HttpContext context)
+    {
+        var bytes = lease.Memory;
+        // In slices: one 8 MiB write makes Kestrel copy it all into fresh pipe blocks before it sends anything
+        // (page clearing showed up as 11% of a silo's CPU); slices of 256 KiB keep reusing the same few blocks.
+        const int slice = 256 * 1024;
+        for (int offset = 0; offset < bytes.Length; offset += slice)
+            await context.Response.Body.WriteAsync(bytes.Slice(offset, Math.Min(slice, bytes.Length - offset)), context.RequestAborted).ConfigureAwait(false);
+        // A Unix socket connection has no IP address.
+        instruments.Served(bytes.Length, localSocket: context.Connection.RemoteIpAddress is null);
     }
 
     // Most handles one batch request may name: a chunk of small dataset samples (about 64) fits several times over.
@@ -130,33 +143,18 @@ internal sealed partial class DataPlaneServer(
                     context.Response.StatusCode = StatusCodes.Status400BadRequest;
                     return;
                 }
-                if (!store.TryLease(handle, out var lease))
+                if (!TryLeaseChecked(handle, out var lease))
                 {
                     context.Response.StatusCode = StatusCodes.Status404NotFound;
                     return;
                 }
                 leases.Add(lease);
-                ulong crc = Crc64Xz.Compute(lease.Memory.Span);
-                if (crc != lease.Crc64)
-                {
-                    instruments.CrcFailure();
-                    store.Remove(handle);
-                    LogCrcMismatch(logger, handle, lease.Crc64, crc);
-                    context.Response.StatusCode = StatusCodes.Status404NotFound;
-                    return;
-                }
                 total += lease.Memory.Length;
             }
             context.Response.ContentLength = total;
             context.Response.ContentType = "application/octet-stream";
             foreach (var lease in leases)
-            {
-                var bytes = lease.Memory;
-                const int slice = 256 * 1024;
-                for (int offset = 0; offset < bytes.Length; offset += slice)
-                    await context.Response.Body.WriteAsync(bytes.Slice(offset, Math.Min(slice, bytes.Length - offset)), context.RequestAborted).ConfigureAwait(false);
-                instruments.Served(bytes.Length, localSocket: context.Connection.RemoteIpAddress is null);
-            }
+                await SendAsync(lease, context).ConfigureAwait(false);
         }
         finally
         {
