@@ -25,7 +25,7 @@ public sealed class ListOptions
 
     /// <summary>
     /// List partitions this client reads at once (like a connector's listConcurrency). Each partition has about one list
-    /// request in flight, so this should exceed the list slots of the silos (Cache:MaxListConcurrency, 32 each). It
+    /// request in flight, so this should be at least the list slots of a silo (Cache:MaxListConcurrency, 64 each). It
     /// bounds the client's memory: a few packed batches of up to 1000 entries per partition being read. Default 64.
     /// </summary>
     public int Concurrency { get; set; } = 64;

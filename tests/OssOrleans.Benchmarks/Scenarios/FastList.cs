@@ -95,7 +95,7 @@ internal static class FastList
         report.Setting("keys_per_layout", count);
         report.Setting("layouts", "flat: flat/NNNNNNNN.jpg; tree: tree/classNNN/batchNN/imgNNNNNNN.jpg (100 x 100 x 100 at 1M)");
         report.Setting("origin", settings.ToString());
-        report.Setting("silo", "1 process, Cache:MaxListConcurrency=32 (default), Cache:ListCacheTtl=0 (every listing from the origin)");
+        report.Setting("silo", "1 process, Cache:MaxListConcurrency=64 (default), Cache:ListCacheTtl=0 (every listing from the origin)");
         report.Setting("client", "ListOptions defaults: Fast, unordered, Concurrency=64");
         report.Ratio("fast_list_speedup", speedups.Min(), "the smaller of flat and tree");
         return report;
