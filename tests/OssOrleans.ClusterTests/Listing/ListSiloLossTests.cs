@@ -1,5 +1,6 @@
 using Orleans.Runtime;
 using OssOrleans.Client;
+using OssOrleans.TestKit;
 
 namespace OssOrleans.ClusterTests.Listing;
 
@@ -8,7 +9,11 @@ public sealed class ListSiloLossTests
     [Fact]
     public async Task FastList_SiloKilledMidListing_ResumesAndReturnsEveryKeyOnce()
     {
-        await using var c = await TestCacheCluster.StartAsync(silos: 3, cache: o => o.ListPageSize = ListingFixture.PageSize);
+        // Slow pages (100 ms) keep every partition's stream open for several pages, so the partitions started last are
+        // still listing when the silo dies. With fast pages a small partition could be delivered whole (its stream
+        // already complete on the client) before the kill, and sometimes no open stream was lost at all.
+        await using var c = await TestCacheCluster.StartAsync(silos: 3, cache: o => o.ListPageSize = ListingFixture.PageSize,
+            origin: new SimulatorSettings { ListLatency = TimeSpan.FromMilliseconds(100) });
         c.Origin.CreateBucket("list-loss");
         var keys = Keyspaces.Flat("k/", seed: 21, counters: 20_000, hex: 1000);
         c.Origin.PutSharedObjects("list-loss", keys, [1]);
@@ -19,7 +24,7 @@ public sealed class ListSiloLossTests
         var resumed = new System.Collections.Concurrent.ConcurrentBag<string>();
         var options = new ListOptions
         {
-            Concurrency = 8,
+            Concurrency = 16,
             OnPartition = started.Enqueue,
             OnResume = (key, error) => resumed.Add($"{key}: {error.GetType().Name}"),
         };
@@ -52,7 +57,7 @@ public sealed class ListSiloLossTests
         await Task.Delay(300);
         var management = c.Cluster.Client.GetGrain<IManagementGrain>(0);
         var hosts = new Dictionary<SiloAddress, int>();
-        foreach (var key in started.TakeLast(8))
+        foreach (var key in started.TakeLast(16))
         {
             var grain = c.Cluster.Client.GetGrain<IListPartitionGrain>(key.ToGrainKey());
             if (await management.GetActivationAddress(grain) is { } silo)
