@@ -107,8 +107,10 @@ public sealed partial class OssCacheClient : IAsyncDisposable
             {
                 long shardStart = (long)i * info.ShardSize;
                 long from = Math.Max(offset, shardStart), to = Math.Min(end, shardStart + info.ShardSize);
-                using var shard = await Shards.FetchAsync(info, i, ct).ConfigureAwait(false);
-                shard.Memory.Slice((int)(from - shardStart), (int)(to - from)).CopyTo(buffer[(int)(from - offset)..]);
+                // Only the bytes asked for, straight into the caller's buffer.
+                var target = buffer.Slice((int)(from - offset), (int)(to - from));
+                await Shards.FetchSpanAsync(info, i, (int)(from - shardStart), target.Length,
+                    (body, c) => body.ReadExactlyAsync(target, c).AsTask(), ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
         return (int)(end - offset);
     }

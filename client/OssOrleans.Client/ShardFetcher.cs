@@ -56,60 +56,72 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     /// <summary>The client's HTTP connections to the silos' data planes (also used to upload parts).</summary>
     public HttpClient Http => _http;
 
+    /// <summary>Fetches a whole shard into a pooled buffer.</summary>
     public async Task<ShardBuffer> FetchAsync(ObjectInfo info, int index, CancellationToken cancellationToken)
+    {
+        int expected = info.Shard(index).LengthIn(info.Size);
+        byte[] buffer = _buffers.Rent(Math.Max(expected, 1));
+        try
+        {
+            // A retry after a broken body reads the shard again into the same buffer.
+            await FetchSpanAsync(info, index, 0, expected, (body, ct) => body.ReadExactlyAsync(buffer.AsMemory(0, expected), ct).AsTask(), cancellationToken).ConfigureAwait(false);
+            return new ShardBuffer(_buffers, buffer, expected);
+        }
+        catch
+        {
+            _buffers.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Fetches bytes [offset, offset + length) of a shard and hands the response body to <paramref name="consume"/>, which
+    /// must read exactly <paramref name="length"/> bytes (straight into the caller's memory: no shard-sized buffer). The
+    /// shard is loaded once per cluster as for a whole fetch; on a retry <paramref name="consume"/> runs again from the start.
+    /// </summary>
+    public async Task FetchSpanAsync(ObjectInfo info, int index, int offset, int length, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken)
     {
         var shard = info.Shard(index);
         int expected = shard.LengthIn(info.Size);
+        if (offset < 0 || length < 0 || offset + length > expected)
+            throw new ArgumentOutOfRangeException(nameof(length), $"bytes [{offset}, {offset + length}) are not within shard {shard} ({expected} bytes)");
         var grain = cluster.GetGrain<IShardGrain>(shard.ToGrainKey());
         var deadline = DateTime.UtcNow + ClusterFaultBudget;
         int misses = 0;
         for (int attempt = 1; ; attempt++)
         {
-            byte[]? buffer = null;
             try
             {
                 var location = await grain.EnsureLoadedAsync(info.Size).WaitAsync(LocateAttemptTimeout, cancellationToken).ConfigureAwait(false);
                 if (location.Length != expected)
                     throw new InvalidDataException($"shard {shard} has {location.Length} bytes; expected {expected}");
-                buffer = _buffers.Rent(Math.Max(expected, 1));
-                using var response = await GetAsync(location, cancellationToken).ConfigureAwait(false);
+                string url = offset == 0 && length == expected
+                    ? location.Url
+                    : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{location.Url}?o={offset}&n={length}");
+                using var response = await GetAsync(url, location.LocalSocket, cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
                     // Evicted (or dropped after a failed check) since the grain answered: ask again, which reloads it.
-                    // The buffer goes back exactly once: a second return would hand one array to two readers.
-                    _buffers.Return(buffer);
-                    buffer = null;
                     if (++misses >= options.ShardAttempts)
                         throw new IOException($"shard {shard} was evicted {misses} times before it could be read; the cache is too small for this read-ahead");
                     continue;
                 }
                 response.EnsureSuccessStatusCode();
-                if (response.Content.Headers.ContentLength != expected)
-                    throw new IOException($"shard {shard}: data plane sent {response.Content.Headers.ContentLength} bytes, expected {expected}");
+                if (response.Content.Headers.ContentLength != length)
+                    throw new IOException($"shard {shard}: data plane sent {response.Content.Headers.ContentLength} bytes, expected {length}");
                 var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                 await using (body.ConfigureAwait(false))
                 {
-                    await body.ReadExactlyAsync(buffer.AsMemory(0, expected), cancellationToken).ConfigureAwait(false);
+                    await consume(body, cancellationToken).ConfigureAwait(false);
                 }
-                return new ShardBuffer(_buffers, buffer, expected);
+                return;
             }
             catch (Exception ex) when (IsClusterFault(ex) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             {
-                if (buffer is not null)
-                    _buffers.Return(buffer);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt)), cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                if (buffer is not null)
-                    _buffers.Return(buffer);
-                throw;
             }
         }
     }
-
-    private Task<HttpResponseMessage> GetAsync(ShardLocation location, CancellationToken cancellationToken) =>
-        GetAsync(location.Url, location.LocalSocket, cancellationToken);
 
     private async Task<HttpResponseMessage> GetAsync(string url, string? socket, CancellationToken cancellationToken)
     {

@@ -31,19 +31,38 @@ internal static class RangeReader
     private static async Task FillFromShardAsync(ShardFetcher shards, ObjectInfo info, int index, IReadOnlyList<Target> targets, CancellationToken cancellationToken)
     {
         long shardStart = (long)index * info.ShardSize;
-        using var shard = await shards.FetchAsync(info, index, cancellationToken).ConfigureAwait(false);
-        long shardEnd = shardStart + shard.Length;
-        var bytes = shard.Memory.Span;
-        // Targets are sorted; each shard writes only the parts of them it covers, so parallel shards never overlap.
+        long shardEnd = shardStart + info.Shard(index).LengthIn(info.Size);
+        // Targets are sorted; this shard fills only the parts of them it covers, so parallel shards never overlap. One
+        // request brings the span from the first covered byte to the last; gaps between targets (tar headers) are skipped.
+        var parts = new List<(long From, long To, Target Target)>();
         foreach (var t in targets)
         {
             long tEnd = t.Start + t.Buffer.Length;
-            if (tEnd <= shardStart)
+            if (tEnd <= shardStart || t.Buffer.Length == 0)
                 continue;
             if (t.Start >= shardEnd)
                 break;
-            long from = Math.Max(t.Start, shardStart), to = Math.Min(tEnd, shardEnd);
-            bytes.Slice((int)(from - shardStart), (int)(to - from)).CopyTo(t.Buffer.AsSpan((int)(from - t.Start)));
+            parts.Add((Math.Max(t.Start, shardStart), Math.Min(tEnd, shardEnd), t));
         }
+        if (parts.Count == 0)
+            return;
+        long spanFrom = parts[0].From, spanTo = parts[^1].To;
+        await shards.FetchSpanAsync(info, index, (int)(spanFrom - shardStart), (int)(spanTo - spanFrom), async (body, ct) =>
+        {
+            long at = spanFrom;
+            byte[]? gap = null;
+            foreach (var (from, to, t) in parts)
+            {
+                for (long skip = from - at; skip > 0;)
+                {
+                    gap ??= new byte[16 * 1024];
+                    int n = (int)Math.Min(skip, gap.Length);
+                    await body.ReadExactlyAsync(gap.AsMemory(0, n), ct).ConfigureAwait(false);
+                    skip -= n;
+                }
+                await body.ReadExactlyAsync(t.Buffer.AsMemory((int)(from - t.Start), (int)(to - from)), ct).ConfigureAwait(false);
+                at = to;
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

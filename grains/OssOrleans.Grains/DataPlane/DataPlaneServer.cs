@@ -78,10 +78,24 @@ internal sealed partial class DataPlaneServer(
         }
         using (lease)
         {
-            context.Response.ContentLength = lease.Memory.Length;
+            // Optional part of the shard, ?o=offset&n=length: a reader that needs a few members of a tar, or a small range,
+            // gets only those bytes. The whole shard's CRC was still checked above.
+            int offset = 0, length = lease.Memory.Length;
+            var query = context.Request.Query;
+            if (query.ContainsKey("o") || query.ContainsKey("n"))
+            {
+                if (!int.TryParse(query["o"], NumberStyles.None, CultureInfo.InvariantCulture, out offset)
+                    || !int.TryParse(query["n"], NumberStyles.None, CultureInfo.InvariantCulture, out length)
+                    || (long)offset + length > lease.Memory.Length)
+                {
+                    context.Response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                    return;
+                }
+            }
+            context.Response.ContentLength = length;
             context.Response.ContentType = "application/octet-stream";
             context.Response.Headers["x-shard-crc64"] = lease.Crc64.ToString(CultureInfo.InvariantCulture);
-            await SendAsync(lease, context).ConfigureAwait(false);
+            await SendAsync(lease.Memory.Slice(offset, length), context).ConfigureAwait(false);
         }
     }
 
@@ -104,9 +118,8 @@ internal sealed partial class DataPlaneServer(
         return false;
     }
 
-    private async Task SendAsync(ShardLease lease, HttpContext context)
+    private async Task SendAsync(ReadOnlyMemory<byte> bytes, HttpContext context)
     {
-        var bytes = lease.Memory;
         // In slices: one 8 MiB write makes Kestrel copy it all into fresh pipe blocks before it sends anything
         // (page clearing showed up as 11% of a silo's CPU); slices of 256 KiB keep reusing the same few blocks.
         const int slice = 256 * 1024;
@@ -154,7 +167,7 @@ internal sealed partial class DataPlaneServer(
             context.Response.ContentLength = total;
             context.Response.ContentType = "application/octet-stream";
             foreach (var lease in leases)
-                await SendAsync(lease, context).ConfigureAwait(false);
+                await SendAsync(lease.Memory, context).ConfigureAwait(false);
         }
         finally
         {
