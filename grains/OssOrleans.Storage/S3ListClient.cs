@@ -236,18 +236,9 @@ internal sealed class S3ListClient : IDisposable
             string? next = null;
             string lastModifiedText = "";
             DateTimeOffset lastModified = default;
-            if (reader.IsEmptyElement)
-                return new ListPage(entries, prefixes, false, null);
-            int depth = reader.Depth;
-            reader.Read();
-            while (!reader.EOF && !(reader.NodeType == XmlNodeType.EndElement && reader.Depth == depth))
+            foreach (string element in ChildElements(reader))
             {
-                if (reader.NodeType != XmlNodeType.Element)
-                {
-                    reader.Read();
-                    continue;
-                }
-                switch (reader.LocalName)
+                switch (element)
                 {
                     case "Contents":
                         entries.Add(ReadContents(reader, ref lastModifiedText, ref lastModified));
@@ -294,21 +285,9 @@ internal sealed class S3ListClient : IDisposable
         string key = "", etag = "";
         long size = 0;
         DateTimeOffset modified = default;
-        if (reader.IsEmptyElement)
+        foreach (string element in ChildElements(reader))
         {
-            reader.Read();
-            return new ListEntry(key, size, etag, modified);
-        }
-        int depth = reader.Depth;
-        reader.Read();
-        while (!reader.EOF && !(reader.NodeType == XmlNodeType.EndElement && reader.Depth == depth))
-        {
-            if (reader.NodeType != XmlNodeType.Element)
-            {
-                reader.Read();
-                continue;
-            }
-            switch (reader.LocalName)
+            switch (element)
             {
                 case "Key":
                     key = reader.ReadElementContentAsString();
@@ -337,7 +316,6 @@ internal sealed class S3ListClient : IDisposable
                     break;
             }
         }
-        reader.Read();
         return new ListEntry(key, size, etag, modified);
     }
 
@@ -345,24 +323,37 @@ internal sealed class S3ListClient : IDisposable
     private static string? ReadChild(XmlReader reader, string child)
     {
         string? value = null;
+        foreach (string element in ChildElements(reader))
+        {
+            if (element == child)
+                value = reader.ReadElementContentAsString();
+            else
+                reader.Skip();
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// The names of the current element's child elements, with the reader on each in turn; the caller consumes each one
+    /// (reads its content or skips it) before asking for the next. Ends with the reader after the parent element.
+    /// </summary>
+    private static IEnumerable<string> ChildElements(XmlReader reader)
+    {
         if (reader.IsEmptyElement)
         {
             reader.Read();
-            return null;
+            yield break;
         }
         int depth = reader.Depth;
         reader.Read();
         while (!reader.EOF && !(reader.NodeType == XmlNodeType.EndElement && reader.Depth == depth))
         {
-            if (reader.NodeType == XmlNodeType.Element && reader.LocalName == child)
-                value = reader.ReadElementContentAsString();
-            else if (reader.NodeType == XmlNodeType.Element)
-                reader.Skip();
+            if (reader.NodeType == XmlNodeType.Element)
+                yield return reader.LocalName;
             else
                 reader.Read();
         }
         reader.Read();
-        return value;
     }
 
     private static bool NeedsDecoding(string value) => S3ListXml.NeedsDecoding(value);

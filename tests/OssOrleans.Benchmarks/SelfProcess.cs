@@ -12,15 +12,7 @@ internal static class SelfProcess
     /// </summary>
     public static async Task<string> RunAsync(string tag, params string[] args)
     {
-        // Under `dotnet run` the process is the apphost; under `dotnet Benchmarks.dll` it is the dotnet host, which
-        // needs the assembly path first.
-        string host = Environment.ProcessPath!;
-        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-            psi.ArgumentList.Add(typeof(SelfProcess).Assembly.Location);
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        using var p = Process.Start(StartInfo(args))!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
@@ -30,5 +22,19 @@ internal static class SelfProcess
         if (p.ExitCode != 0 || line is null)
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{args[0]} exited {p.ExitCode}: {output} {errors}"));
         return line[(tag.Length + 1)..].Trim();
+    }
+
+    /// <summary>How to start this program again with <paramref name="args"/>, with stdin, stdout and stderr redirected.</summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
+    {
+        // Under `dotnet run` the process is the apphost; under `dotnet Benchmarks.dll` it is the dotnet host, which
+        // needs the assembly path first.
+        string host = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+            psi.ArgumentList.Add(typeof(SelfProcess).Assembly.Location);
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        return psi;
     }
 }

@@ -40,7 +40,7 @@ public sealed class LocalSocketTests
         await using var c = await TestCacheCluster.StartAsync(silos: 1);
         var data = c.PutRandom("uds/c.bin", 2 << 20);
         var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/c.bin"));
-        var location = await c.Cluster.Client.GetGrain<IShardGrain>(info.Shard(0).ToGrainKey()).EnsureLoadedAsync(info.Size);
+        var location = await c.LocateAsync(info, 0);
         Assert.NotNull(location.LocalSocket);
         // What a stale or foreign file at the advertised path looks like to the client: it exists but takes no connection.
         File.Delete(location.LocalSocket);
@@ -60,7 +60,7 @@ public sealed class LocalSocketTests
         await using var c = await TestCacheCluster.StartAsync(silos: 1, cache: o => o.DataPlaneLocalSocket = false);
         c.PutRandom("uds/d.bin", 1000);
         var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/d.bin"));
-        var location = await c.Cluster.Client.GetGrain<IShardGrain>(info.Shard(0).ToGrainKey()).EnsureLoadedAsync(info.Size);
+        var location = await c.LocateAsync(info, 0);
         Assert.Null(location.LocalSocket);
     }
 }

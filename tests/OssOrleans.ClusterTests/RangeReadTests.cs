@@ -32,7 +32,7 @@ public sealed class RangeReadTests
         await using var c = await TestCacheCluster.StartAsync(silos: 1);
         c.PutRandom("range/b.bin", 5000);
         var info = await c.Client.StatAsync(TestCacheCluster.Uri("range/b.bin"));
-        var location = await c.Cluster.Client.GetGrain<IShardGrain>(info.Shard(0).ToGrainKey()).EnsureLoadedAsync(info.Size);
+        var location = await c.LocateAsync(info, 0);
         using var http = new HttpClient();
         foreach (var query in new[] { "?o=4000&n=1001", "?o=-1&n=10", "?o=10", "?n=x&o=1" })
         {

@@ -79,6 +79,10 @@ public sealed class TestCacheCluster : IAsyncDisposable
 
     public static string Uri(string key) => $"oss://{Bucket}/{key}";
 
+    /// <summary>Loads shard <paramref name="index"/> of the object version (once per cluster) and says where it is.</summary>
+    public Task<ShardLocation> LocateAsync(ObjectInfo info, int index) =>
+        Cluster.Client.GetGrain<IShardGrain>(info.Shard(index).ToGrainKey()).EnsureLoadedAsync(info.Size);
+
     internal ShardStore StoreOf(SiloHandle silo) => Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<ShardStore>();
 
     public async ValueTask DisposeAsync()

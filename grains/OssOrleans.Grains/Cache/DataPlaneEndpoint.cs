@@ -23,10 +23,15 @@ internal sealed class DataPlaneEndpoint
     public static string ShardPath(long handle) => $"/s/{handle}";
 }
 
-/// <summary>The per-silo limit on origin requests in flight.</summary>
-internal sealed class OriginGate(int maxConcurrency)
+/// <summary>A bound on operations in flight; each <see cref="EnterAsync"/> holds a slot until its result is disposed.</summary>
+internal abstract class ConcurrencyGate(int maxConcurrency)
 {
     private readonly SemaphoreSlim _slots = new(maxConcurrency, maxConcurrency);
+
+    public int Capacity => maxConcurrency;
+
+    /// <summary>True when an operation could start now without waiting.</summary>
+    public bool HasFreeSlot => _slots.CurrentCount > 0;
 
     public async ValueTask<IDisposable> EnterAsync(CancellationToken cancellationToken = default)
     {
@@ -45,3 +50,6 @@ internal sealed class OriginGate(int maxConcurrency)
         }
     }
 }
+
+/// <summary>The per-silo limit on origin requests in flight (<see cref="Hosting.CacheOptions.MaxOriginConcurrency"/>).</summary>
+internal sealed class OriginGate(int maxConcurrency) : ConcurrencyGate(maxConcurrency);

@@ -1,3 +1,5 @@
+using OssOrleans.Grains.Cache;
+
 namespace OssOrleans.Grains.Listing;
 
 /// <summary>
@@ -5,32 +7,7 @@ namespace OssOrleans.Grains.Listing;
 /// list partition on the silo. Separate from the origin gate for reads, so a large listing does not starve shard loads.
 /// Partitions split only while it has free slots: more partitions than slots add requests, not speed.
 /// </summary>
-internal sealed class ListGate(int maxConcurrency)
-{
-    private readonly SemaphoreSlim _slots = new(maxConcurrency, maxConcurrency);
-
-    public int Capacity => maxConcurrency;
-
-    /// <summary>True when a request could start now without waiting.</summary>
-    public bool HasFreeSlot => _slots.CurrentCount > 0;
-
-    public async ValueTask<IDisposable> EnterAsync(CancellationToken cancellationToken)
-    {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Slot(_slots);
-    }
-
-    private sealed class Slot(SemaphoreSlim slots) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-                slots.Release();
-        }
-    }
-}
+internal sealed class ListGate(int maxConcurrency) : ConcurrencyGate(maxConcurrency);
 
 /// <summary>Listing entries held in partition caches on this silo (<see cref="Hosting.CacheOptions.ListCacheMaxEntries"/>).</summary>
 internal sealed class ListCacheBudget(long maxEntries)

@@ -142,14 +142,7 @@ internal static class FleetWarm
 
         public static async Task<FleetClient> StartAsync(string gateway, string uri, string dir)
         {
-            // As SelfProcess does: under `dotnet Benchmarks.dll` the host needs the assembly path first.
-            string host = Environment.ProcessPath!;
-            var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-            if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-                psi.ArgumentList.Add(typeof(FleetWarm).Assembly.Location);
-            foreach (var a in new[] { "fleet-warm-client", gateway, uri, dir })
-                psi.ArgumentList.Add(a);
-            var client = new FleetClient(Process.Start(psi)!);
+            var client = new FleetClient(Process.Start(SelfProcess.StartInfo("fleet-warm-client", gateway, uri, dir))!);
             await client.ExpectAsync("fleet-warm-client-ready");
             return client;
         }
