@@ -123,22 +123,31 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         }
     }
 
-    private async Task<HttpResponseMessage> GetAsync(string url, string? socket, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> GetAsync(string url, string? socket, CancellationToken cancellationToken) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), socket, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+
+    /// <summary>
+    /// Sends a request to a silo's data plane: over <paramref name="socket"/>, the silo's Unix socket, when it is on this
+    /// machine and usable, else over TCP to the request's URL. <paramref name="create"/> may be called twice (a socket that
+    /// turns out unusable falls back to TCP with a new request).
+    /// </summary>
+    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string? socket, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         if (options.UseLocalSocket && socket is not null && !_unusableSockets.ContainsKey(socket) && File.Exists(socket))
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            using var request = create();
             request.Options.Set(SocketOption, socket);
             try
             {
-                return await _local.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                return await _local.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
             }
             catch (HttpRequestException ex) when (ex.InnerException is SocketException)
             {
                 _unusableSockets.TryAdd(socket, true);
             }
         }
-        return await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var tcp = create();
+        return await _http.SendAsync(tcp, completion, cancellationToken).ConfigureAwait(false);
     }
 
     private static async ValueTask<Stream> ConnectLocalSocketAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
@@ -148,6 +157,7 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
+            socket.SendBufferSize = 2 << 20;
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
             return new NetworkStream(socket, ownsSocket: true);
         }

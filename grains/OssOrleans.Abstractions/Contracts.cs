@@ -44,7 +44,8 @@ public sealed record SiloCacheStats(
     [property: Id(9)] long Evictions,
     [property: Id(10)] long CrcFailures,
     [property: Id(11)] string DataPlaneUrl,
-    [property: Id(12)] long BytesServedLocal = 0);
+    [property: Id(12)] long BytesServedLocal = 0,
+    [property: Id(13)] string? DataPlaneLocalSocket = null);
 
 /// <summary>Raised to callers when the object changed at the origin while it was being read.</summary>
 [GenerateSerializer, Alias("OssOrleans.ObjectChangedException")]

@@ -44,7 +44,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     private readonly OssEndpointInfo _endpoint;
     private readonly RetryPolicy _retry;
     private readonly ILogger _logger;
-    private readonly S3ListClient? _lister;
+    private readonly S3RawClient? _raw;
 
     /// <summary>Creates a store from options; validates them (<see cref="ArgumentException"/> naming each bad option) and resolves credentials (<see cref="CredentialsException"/>).</summary>
     public S3ObjectStore(S3StoreOptions options, ILogger<S3ObjectStore>? logger = null, TimeProvider? time = null)
@@ -69,7 +69,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         client.AfterResponseEvent += CaptureOssHeaders;
         _client = client;
         _ownsClient = true;
-        _lister = new S3ListClient(_endpoint, credentials, options, time);
+        _raw = new S3RawClient(_endpoint, credentials, options, time);
         LogCreated(_logger, Name, _endpoint.AuthenticationRegion, _endpoint.ForcePathStyle ? "path-style" : "virtual-hosted", credentials.ToString() ?? "", _retry.MaxAttempts);
     }
 
@@ -234,12 +234,12 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         string bucket = request.Bucket;
         return ExecuteAsync("LIST", bucket, request.Prefix, async (_, token) =>
         {
-            if (_lister is not null)
+            if (_raw is not null)
             {
                 ListPage page;
                 try
                 {
-                    page = await _lister.ListAsync(request, token).ConfigureAwait(false);
+                    page = await _raw.ListAsync(request, token).ConfigureAwait(false);
                 }
                 catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -364,6 +364,18 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         (string serverUploadId, _) = ParseUploadId(uploadId);
         return ExecuteAsync("UPLOADPART", bucket, key, async (_, token) =>
         {
+            if (_raw is not null && S3RawClient.CanAddress(key))
+            {
+                try
+                {
+                    string etag = await _raw.UploadPartAsync(bucket, key, serverUploadId, partNumber, content, token).ConfigureAwait(false);
+                    return new UploadedPart(partNumber, etag, content.Length);
+                }
+                catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+                {
+                    throw NoSuchUpload(bucket, key, uploadId, ex);
+                }
+            }
             var request = new UploadPartRequest
             {
                 BucketName = bucket,
@@ -490,7 +502,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         {
             _client.Dispose();
         }
-        _lister?.Dispose();
+        _raw?.Dispose();
     }
 
     /// <summary>A truncated page must say where to go on, and somewhere new: otherwise paging would never end.</summary>

@@ -64,15 +64,27 @@ internal sealed class BenchReport(string scenario, bool quick)
         File.WriteAllText(Path.Combine(dir, Scenario + ".json"), json + "\n");
     }
 
+    /// <summary>
+    /// With OSSORLEANS_BENCH_MARKS=1, prints "mark NAME T" (T = CLOCK_MONOTONIC seconds, the clock `perf record -k
+    /// CLOCK_MONOTONIC` stamps samples with), so a profile of a whole run can be cut to one measured phase.
+    /// </summary>
+    public static void Mark(string name)
+    {
+        if (Environment.GetEnvironmentVariable("OSSORLEANS_BENCH_MARKS") == "1")
+            Console.Error.WriteLine("mark " + name + " " + (Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency).ToString("0.000", CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Runs <paramref name="body"/> <paramref name="repeats"/> times and returns the median of the seconds it took.</summary>
     public static async Task<double> MedianSecondsAsync(int repeats, Func<Task> body)
     {
         var times = new List<double>(repeats);
         for (int i = 0; i < repeats; i++)
         {
+            Mark("begin");
             var sw = Stopwatch.StartNew();
             await body().ConfigureAwait(false);
             times.Add(sw.Elapsed.TotalSeconds);
+            Mark("end");
         }
         times.Sort();
         return times[times.Count / 2];

@@ -954,6 +954,10 @@ public sealed partial class OriginSimulator
     private async Task<byte[][]?> ReadBodyAsync(Req r)
     {
         var request = r.Ctx.Request;
+        if (string.Equals(request.Headers["x-amz-content-sha256"], "UNSIGNED-PAYLOAD", StringComparison.Ordinal))
+        {
+            _counters.Unsigned();
+        }
         long? length = request.ContentLength;
         if (length > MaxSinglePutSize)
         {
@@ -1182,12 +1186,21 @@ public sealed partial class OriginSimulator
         {
             return;
         }
+        if (segments.Length > 0 && segments[0].Length > 0 && Faults.CorruptPartSlot.TryTake(false, false, out _))
+        {
+            _counters.Fault();
+            segments[0][0] ^= 0xFF;
+        }
         var part = Blob.Create(segments, Settings.Md5ETags);
         upload.Parts[partNumber] = part;
         var resp = r.Ctx.Response;
         resp.StatusCode = 200;
         resp.Headers["x-amz-request-id"] = r.RequestId;
         resp.Headers.ETag = part.ETag;
+        if (Settings.Crc64Header)
+        {
+            resp.Headers["x-oss-hash-crc64ecma"] = part.Crc64.ToString(CultureInfo.InvariantCulture);
+        }
         resp.ContentLength = 0;
     }
 

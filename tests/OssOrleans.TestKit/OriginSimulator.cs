@@ -1,11 +1,15 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using OssOrleans.Storage;
 
 namespace OssOrleans.TestKit;
 
@@ -108,6 +112,11 @@ public sealed partial class OriginSimulator : IAsyncDisposable
             o.Limits.MaxConcurrentConnections = null;
             o.Listen(IPAddress.Loopback, _port);
         });
+        // Uploads arrive in 64 KiB receives instead of Kestrel's 4 KiB blocks (each behind a zero-byte read): the origin
+        // stands in for a server on another machine, so its own CPU per byte should stay small on a shared 2-core box.
+        builder.Services.RemoveAll<IMemoryPoolFactory<byte>>();
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlocks>();
+        builder.WebHost.UseSockets(o => o.WaitForDataBeforeAllocatingBuffer = false);
         // The host must not take over Ctrl+C / SIGTERM of the process that embeds the simulator
         // (ConsoleLifetime would cancel them and wait for the host to stop).
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
@@ -293,5 +302,10 @@ public sealed partial class OriginSimulator : IAsyncDisposable
         {
             throw new ArgumentException($"Key is longer than {MaxKeyBytes} UTF-8 bytes.", nameof(key));
         }
+    }
+
+    private sealed class LargeBlocks : IMemoryPoolFactory<byte>
+    {
+        public MemoryPool<byte> Create(MemoryPoolOptions? options = null) => new LargeBlockMemoryPool();
     }
 }

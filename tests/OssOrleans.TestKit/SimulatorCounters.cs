@@ -15,6 +15,7 @@ namespace OssOrleans.TestKit;
 /// <param name="GetBodyBytes">Body bytes written in GET responses (including partial bodies of faulted responses).</param>
 /// <param name="PutBodyBytes">Body bytes received by PUT object and UploadPart.</param>
 /// <param name="FaultsInjected">Requests that took an armed fault.</param>
+/// <param name="UnsignedPayloads">PUT object and UploadPart requests whose body was not signed (<c>x-amz-content-sha256: UNSIGNED-PAYLOAD</c>).</param>
 public sealed record SimulatorCounters(
     long Requests,
     long Heads,
@@ -29,7 +30,8 @@ public sealed record SimulatorCounters(
     long Other,
     long GetBodyBytes,
     long PutBodyBytes,
-    long FaultsInjected);
+    long FaultsInjected,
+    long UnsignedPayloads);
 
 internal enum RequestKind
 {
@@ -52,6 +54,7 @@ internal sealed class CounterSet
     private long _getBodyBytes;
     private long _putBodyBytes;
     private long _faults;
+    private long _unsigned;
 
     public void Request() => Interlocked.Increment(ref _requests);
 
@@ -62,6 +65,8 @@ internal sealed class CounterSet
     public void PutBytes(long n) => Interlocked.Add(ref _putBodyBytes, n);
 
     public void Fault() => Interlocked.Increment(ref _faults);
+
+    public void Unsigned() => Interlocked.Increment(ref _unsigned);
 
     public SimulatorCounters Snapshot() => new(
         Interlocked.Read(ref _requests),
@@ -77,7 +82,8 @@ internal sealed class CounterSet
         Read(RequestKind.Other),
         Interlocked.Read(ref _getBodyBytes),
         Interlocked.Read(ref _putBodyBytes),
-        Interlocked.Read(ref _faults));
+        Interlocked.Read(ref _faults),
+        Interlocked.Read(ref _unsigned));
 
     public void Reset()
     {
@@ -89,6 +95,7 @@ internal sealed class CounterSet
         Interlocked.Exchange(ref _getBodyBytes, 0);
         Interlocked.Exchange(ref _putBodyBytes, 0);
         Interlocked.Exchange(ref _faults, 0);
+        Interlocked.Exchange(ref _unsigned, 0);
     }
 
     private long Read(RequestKind kind) => Interlocked.Read(ref _byKind[(int)kind]);

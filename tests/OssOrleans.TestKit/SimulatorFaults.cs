@@ -29,6 +29,7 @@ public sealed class SimulatorFaults
     internal readonly FaultSlot WrongRangeSlot = new();
     internal readonly FaultSlot ListNoTokenSlot = new();
     internal readonly FaultSlot ListTokenLoopSlot = new();
+    internal readonly FaultSlot CorruptPartSlot = new();
 
     /// <summary>The next <paramref name="count"/> matching requests get 503 with the S3 error code SlowDown.</summary>
     public void Fail503(int count, FaultScope scope = FaultScope.AnyRequest) => Fail503Slot.Arm(count, scope, 0);
@@ -74,6 +75,12 @@ public sealed class SimulatorFaults
     /// </summary>
     public void ListTokenLoop(int count) => ListTokenLoopSlot.Arm(count, FaultScope.AnyRequest, 0);
 
+    /// <summary>
+    /// The next <paramref name="count"/> UploadPart requests store their part with its first byte changed, as if the body
+    /// had been damaged on the way (the ETag and the CRC-64 reported are those of the damaged bytes, as a server would give).
+    /// </summary>
+    public void CorruptUploadedPart(int count) => CorruptPartSlot.Arm(count, FaultScope.AnyRequest, 0);
+
     /// <summary>Disarms every fault.</summary>
     public void Clear()
     {
@@ -84,12 +91,13 @@ public sealed class SimulatorFaults
         WrongRangeSlot.Arm(0, FaultScope.AnyRequest, 0);
         ListNoTokenSlot.Arm(0, FaultScope.AnyRequest, 0);
         ListTokenLoopSlot.Arm(0, FaultScope.AnyRequest, 0);
+        CorruptPartSlot.Arm(0, FaultScope.AnyRequest, 0);
     }
 
     /// <summary>Faults still armed: the sum of every remaining count.</summary>
     public int Pending =>
         Fail503Slot.Remaining + ResetSlot.Remaining + TruncateSlot.Remaining + Full200Slot.Remaining + WrongRangeSlot.Remaining
-        + ListNoTokenSlot.Remaining + ListTokenLoopSlot.Remaining;
+        + ListNoTokenSlot.Remaining + ListTokenLoopSlot.Remaining + CorruptPartSlot.Remaining;
 }
 
 internal sealed class FaultSlot

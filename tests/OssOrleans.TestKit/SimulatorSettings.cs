@@ -97,7 +97,10 @@ public sealed class SimulatorSettings
         set => Volatile.Write(ref _ossMode, value ? 1 : 0);
     }
 
-    /// <summary>Send <c>x-oss-hash-crc64ecma</c> (decimal CRC-64/XZ of the whole object) on HEAD, GET and PUT responses.</summary>
+    /// <summary>
+    /// Send <c>x-oss-hash-crc64ecma</c> (decimal CRC-64/XZ) as OSS does: of the whole object on HEAD, GET, PUT and
+    /// CompleteMultipartUpload responses, of the part on UploadPart responses.
+    /// </summary>
     public bool Crc64Header
     {
         get => Volatile.Read(ref _crc64Header) != 0;

@@ -11,13 +11,13 @@ internal sealed class PartUploader(OssCacheClient client, UploadSession session,
 {
     private const int MaxAttempts = 6;
     private readonly object _gate = new();
-    private string[] _silos = [];
+    private (string Url, string? Socket)[] _silos = [];
     private readonly HashSet<string> _bad = new(StringComparer.Ordinal);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         var stats = await client.GetClusterStatsAsync(cancellationToken).ConfigureAwait(false);
-        _silos = [.. stats.Select(s => s.DataPlaneUrl).Where(u => u.Length > 0)];
+        _silos = [.. stats.Where(s => s.DataPlaneUrl.Length > 0).Select(s => (s.DataPlaneUrl, s.DataPlaneLocalSocket))];
         if (_silos.Length == 0)
             throw new InvalidOperationException("no silo of the cluster has a data plane to upload to");
     }
@@ -31,11 +31,12 @@ internal sealed class PartUploader(OssCacheClient client, UploadSession session,
         Exception? last = null;
         for (int attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            string silo = Pick(partNumber + attempt);
+            var (silo, socket) = Pick(partNumber + attempt);
             try
             {
-                using var content = new ReadOnlyMemoryContent(bytes);
-                using var response = await client.Shards.Http.PutAsync(silo + query, content, cancellationToken).ConfigureAwait(false);
+                using var response = await client.Shards.SendAsync(
+                    () => new HttpRequestMessage(HttpMethod.Put, silo + query) { Content = new ReadOnlyMemoryContent(bytes) },
+                    socket, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
                 string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.OK)
                     return (new UploadedPartInfo(partNumber, Header(response, "x-part-etag"), bytes.Length), ParseStaged(silo, Header(response, "x-silo"), text));
@@ -58,11 +59,11 @@ internal sealed class PartUploader(OssCacheClient client, UploadSession session,
         throw last is OriginFailedException ? last : new IOException($"uploading part {partNumber} of {uri} failed on every silo tried: {last?.Message}", last);
     }
 
-    private string Pick(int n)
+    private (string Url, string? Socket) Pick(int n)
     {
         lock (_gate)
         {
-            var good = _silos.Where(s => !_bad.Contains(s)).ToArray();
+            var good = _silos.Where(s => !_bad.Contains(s.Url)).ToArray();
             if (good.Length == 0)
             {
                 // Every silo failed once: try them all again rather than give up (a connection cut is not a lost silo).

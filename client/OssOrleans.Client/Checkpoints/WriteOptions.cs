@@ -10,8 +10,12 @@ public sealed class WriteOptions
     /// </summary>
     public int PartSize { get; set; } = 8 << 20;
 
-    /// <summary>Parts uploaded at once. Default 8. The stream holds at most <c>PartSize x (UploadConcurrency + 1)</c> bytes.</summary>
-    public int UploadConcurrency { get; set; } = 8;
+    /// <summary>
+    /// Parts uploaded at once. Default 16: each part is received whole by a silo before it goes on to the origin, so
+    /// fewer in flight leave the origin's connections idle (measured: 4 gave 0.47 of the origin's upload cap, 8 gave 0.70,
+    /// 16 to 32 about 0.75). The stream holds at most <c>PartSize x (UploadConcurrency + 1)</c> bytes: 136 MiB at the defaults.
+    /// </summary>
+    public int UploadConcurrency { get; set; } = 16;
 
     /// <summary>Fail with <see cref="OssObjectExistsException"/> when the object already exists. Default false (overwrite).</summary>
     public bool CreateOnly { get; set; }

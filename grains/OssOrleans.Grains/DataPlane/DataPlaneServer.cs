@@ -43,6 +43,7 @@ internal sealed partial class DataPlaneServer(
             builder.WebHost.UseUrls(_socket is null ? [options.Value.DataPlaneUrl] : [options.Value.DataPlaneUrl, "http://unix:" + _socket]);
             // Shards are written straight from their buffers; response buffering would add a copy.
             builder.WebHost.ConfigureKestrel(k => k.Limits.MaxResponseBufferSize = 1 << 20);
+            LargeBlockPoolFactory.Use(builder.WebHost, builder.Services);
             var app = builder.Build();
             app.MapGet("/s/{handle:long}", ServeShardAsync);
             app.MapPut("/u", parts.HandleAsync);

@@ -38,6 +38,42 @@ public sealed class ShardStoreTests
     }
 
     [Fact]
+    public void Rent_AtCapacity_TakesTheLeastRecentlyUsedBufferInsteadOfGrowing()
+    {
+        var store = NewStore(3);
+        for (int i = 0; i < 3; i++)
+            store.Add("s" + i, Fill(store, (byte)i), Shard, 0);
+
+        for (int i = 3; i < 20; i++)
+        {
+            store.Add("s" + i, Fill(store, (byte)i), Shard, 0);
+            Assert.True(store.AllocatedBytes <= 3L * Shard, $"allocated {store.AllocatedBytes} after shard {i}");
+        }
+        Assert.Equal(17, store.Evictions);
+        Assert.False(store.TryGetHandle("s16", out _, out _, out _));
+        Assert.True(store.TryGetHandle("s19", out _, out _, out _));
+    }
+
+    [Fact]
+    public void Rent_AtCapacityWithEveryShardLeased_NeverHandsOutALeasedBuffer()
+    {
+        var store = NewStore(2);
+        long a = store.Add("a", Fill(store, 0xAA), Shard, 0);
+        long b = store.Add("b", Fill(store, 0xBB), Shard, 0);
+        Assert.True(store.TryLease(a, out var leaseA));
+        Assert.True(store.TryLease(b, out var leaseB));
+
+        var fresh = store.Rent(Shard);
+        fresh.AsSpan().Fill(0x11);
+
+        Assert.True(leaseA.Memory.Span.IndexOfAnyExcept((byte)0xAA) < 0);
+        Assert.True(leaseB.Memory.Span.IndexOfAnyExcept((byte)0xBB) < 0);
+        leaseA.Dispose();
+        leaseB.Dispose();
+        store.Return(fresh);
+    }
+
+    [Fact]
     public void Lease_HeldAcrossEviction_KeepsItsBytesUntilDisposed()
     {
         var store = NewStore(2);
