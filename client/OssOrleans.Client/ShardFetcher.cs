@@ -56,6 +56,20 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     /// <summary>The client's HTTP connections to the silos' data planes (also used to upload parts).</summary>
     public HttpClient Http => _http;
 
+    /// <summary>Shards beyond a stream's read-ahead that the cluster loads for it (<see cref="OssClientOptions.ClusterReadAheadShards"/>).</summary>
+    public int ClusterReadAheadShards => options.ClusterReadAheadShards;
+
+    /// <summary>
+    /// Asks the cluster to load a shard from the origin (once per cluster, as for a fetch) without sending it here. Fire
+    /// and forget: a failure is ignored, since the shard is loaded again, with its error reported, when it is read.
+    /// </summary>
+    public void Prefetch(ObjectInfo info, int index)
+    {
+        var grain = cluster.GetGrain<IShardGrain>(info.Shard(index).ToGrainKey());
+        _ = grain.EnsureLoadedAsync(info.Size).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
     /// <summary>Fetches a whole shard into a pooled buffer.</summary>
     public async Task<ShardBuffer> FetchAsync(ObjectInfo info, int index, CancellationToken cancellationToken)
     {

@@ -2,7 +2,8 @@ namespace OssOrleans.Client;
 
 /// <summary>
 /// A seekable read-only view of one object version, read shard by shard through the cluster with up to
-/// <c>window</c> shards fetched ahead of the reader. Memory held: at most <c>window</c> shard buffers.
+/// <c>window</c> shards fetched ahead of the reader, and the cluster asked to load
+/// <see cref="ShardFetcher.ClusterReadAheadShards"/> more beyond those. Memory held: at most <c>window</c> shard buffers.
 /// </summary>
 internal sealed class ShardedReadStream : Stream
 {
@@ -13,6 +14,7 @@ internal sealed class ShardedReadStream : Stream
     private readonly CancellationTokenSource _cts = new();
     private ShardBuffer? _current;
     private int _currentIndex = -1;
+    private int _clusterAheadUpTo = -1;
     private long _position;
     private bool _disposed;
 
@@ -116,6 +118,11 @@ internal sealed class ShardedReadStream : Stream
             if (!_ahead.ContainsKey(i))
                 _ahead[i] = _fetcher.FetchAsync(_info, i, _cts.Token);
         }
+        // Each shard is asked of the cluster once per stream, as the window reaches it; a seek back asks nothing again.
+        int far = Math.Min(_info.ShardCount - 1, last + _fetcher.ClusterReadAheadShards);
+        for (int i = Math.Max(last + 1, _clusterAheadUpTo + 1); i <= far; i++)
+            _fetcher.Prefetch(_info, i);
+        _clusterAheadUpTo = Math.Max(_clusterAheadUpTo, far);
     }
 
     private void DropOutsideWindow(int index)

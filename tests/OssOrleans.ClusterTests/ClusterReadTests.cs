@@ -76,7 +76,7 @@ public sealed class ClusterReadTests(ClusterFixture fixture) : IClassFixture<Clu
     [Fact]
     public async Task OpenRead_ObjectChangesMidRead_FailsRatherThanMixingVersions()
     {
-        var options = new OssClientOptions { ReadAheadShards = 1, OpenPrefetchBytes = 0 };
+        var options = new OssClientOptions { ReadAheadShards = 1, ClusterReadAheadShards = 0, OpenPrefetchBytes = 0 };
         var client = OssCacheClient.FromClusterClient(C.Cluster.Client, options);
         await using var _ = client;
         var v1 = C.PutRandom("b/changing.bin", 4 << 20, seed: 3);
@@ -90,6 +90,27 @@ public sealed class ClusterReadTests(ClusterFixture fixture) : IClassFixture<Clu
         // Shards 1..3 of the old version were never loaded, and the origin no longer has that version.
         var ex = await Assert.ThrowsAsync<ObjectChangedException>(() => ReadAllAsync(stream));
         Assert.Contains("changing.bin", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenRead_ObjectChangesAfterTheClusterLoadedItAhead_ReadsTheOpenedVersionWhole()
+    {
+        var options = new OssClientOptions { ReadAheadShards = 1, ClusterReadAheadShards = 8, OpenPrefetchBytes = 0 };
+        var client = OssCacheClient.FromClusterClient(C.Cluster.Client, options);
+        await using var _ = client;
+        var v1 = C.PutRandom("b/changing-ahead.bin", 4 << 20, seed: 5);
+        await using var stream = await client.OpenReadAsync(TestCacheCluster.Uri("b/changing-ahead.bin"));
+        var head = new byte[1 << 20];
+        await stream.ReadExactlyAsync(head);
+        var info = await client.StatAsync(TestCacheCluster.Uri("b/changing-ahead.bin"));
+        for (int i = 1; i < 4; i++)
+            await C.LocateAsync(info, i);
+
+        C.PutRandom("b/changing-ahead.bin", 4 << 20, seed: 6);
+
+        // Every shard of the opened version is in the cluster: the stream ends with that version, all of it.
+        var rest = await ReadAllAsync(stream);
+        Assert.Equal(v1, head.Concat(rest).ToArray());
     }
 
     [Fact]

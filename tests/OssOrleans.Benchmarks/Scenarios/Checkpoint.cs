@@ -12,7 +12,7 @@ namespace OssOrleans.Benchmarks.Scenarios;
 /// </summary>
 internal static class Checkpoint
 {
-    private static readonly int Repeats = int.Parse(Environment.GetEnvironmentVariable("CKPT_REPEATS") ?? "3");
+    private const int Repeats = 3;
 
     public static async Task<BenchReport> RunAsync(bool quick)
     {
