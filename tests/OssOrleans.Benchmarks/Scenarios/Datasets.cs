@@ -233,6 +233,7 @@ internal static class Datasets
     /// <summary>Seconds for all workers to read their shards of one epoch; checks every sample arrived whole.</summary>
     private static async Task<double> ReadEpochAsync(OssIterableDataset<DatasetItem?> ds, int epoch, int samples)
     {
+        BenchReport.Mark($"epoch{epoch}-begin");
         var sw = Stopwatch.StartNew();
         var counts = await Task.WhenAll(Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
         {
@@ -246,6 +247,7 @@ internal static class Datasets
             return n;
         })));
         double seconds = sw.Elapsed.TotalSeconds;
+        BenchReport.Mark($"epoch{epoch}-end");
         if (counts.Sum() != samples)
             throw new InvalidOperationException($"epoch {epoch} read {counts.Sum()} samples, expected {samples}");
         return seconds;
