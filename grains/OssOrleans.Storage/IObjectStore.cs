@@ -39,6 +39,13 @@ public interface IObjectStore
     /// <summary>Uploads one part (numbered from 1). Uploading the same part number again replaces it, so a retry is idempotent.</summary>
     Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The same, for a caller that already knows the CRC-64/XZ of <paramref name="content"/>: a store that checks parts
+    /// by CRC then need not read the bytes once more to compute it.
+    /// </summary>
+    Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, ulong crc64, CancellationToken cancellationToken = default)
+        => UploadPartAsync(bucket, key, uploadId, partNumber, content, cancellationToken);
+
     /// <summary>Completes a multipart upload; the object becomes visible at once, whole.</summary>
     Task<PutResult> CompleteMultipartAsync(string bucket, string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken cancellationToken = default);
 

@@ -357,6 +357,13 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     /// <inheritdoc />
     public Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+        => UploadPartAsync(bucket, key, uploadId, partNumber, content, knownCrc64: null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, ulong crc64, CancellationToken cancellationToken = default)
+        => UploadPartAsync(bucket, key, uploadId, partNumber, content, (ulong?)crc64, cancellationToken);
+
+    private Task<UploadedPart> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, ulong? knownCrc64, CancellationToken cancellationToken)
     {
         ValidateNames(bucket, key);
         ArgumentOutOfRangeException.ThrowIfLessThan(partNumber, 1);
@@ -368,7 +375,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             {
                 try
                 {
-                    string etag = await _raw.UploadPartAsync(bucket, key, serverUploadId, partNumber, content, token).ConfigureAwait(false);
+                    string etag = await _raw.UploadPartAsync(bucket, key, serverUploadId, partNumber, content, knownCrc64, token).ConfigureAwait(false);
                     return new UploadedPart(partNumber, etag, content.Length);
                 }
                 catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)

@@ -126,7 +126,7 @@ internal sealed class S3RawClient : IDisposable
     /// <see cref="S3StoreOptions.SignPayload"/> unset, parts are signed over http until the origin has shown it reports
     /// part CRCs, and unsigned over https (TLS protects them).
     /// </summary>
-    public async Task<string> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public async Task<string> UploadPartAsync(string bucket, string key, string uploadId, int partNumber, ReadOnlyMemory<byte> content, ulong? knownCrc64, CancellationToken cancellationToken)
     {
         var query = new List<(string Name, string Value)>(2)
         {
@@ -159,7 +159,7 @@ internal sealed class S3RawClient : IDisposable
             string text = crcValues.First();
             if (!ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong stored))
                 throw new OriginProtocolException($"UploadPart {partNumber} of {bucket}/{key} answered {S3ObjectStore.Crc64Header}: '{text}', which is not a CRC-64");
-            ulong sent = Crc64Xz.Compute(content.Span);
+            ulong sent = knownCrc64 ?? Crc64Xz.Compute(content.Span);
             if (stored != sent)
                 throw new IOException($"part {partNumber} of {bucket}/{key} was changed on the way: the origin stored CRC-64 {stored}, {sent} was sent");
             _originReportsPartCrc = true;

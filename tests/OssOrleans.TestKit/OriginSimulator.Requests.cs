@@ -1,4 +1,5 @@
 using System.Globalization;
+using OssOrleans.Storage;
 using System.Text;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.Http;
@@ -1299,6 +1300,16 @@ public sealed partial class OriginSimulator
             hex = Blob.NewUniqueTag().Trim('"')[..32];
         }
         var blob = new Blob(segments, Blob.Quote($"{hex}-{blobs.Count}"), null);
+        if (Settings.Crc64Header)
+        {
+            // As a server would: the object's CRC from its parts' CRCs (computed when each part arrived), not a re-read.
+            ulong crc = 0;
+            foreach (var b in blobs)
+            {
+                crc = Crc64Xz.Combine(crc, b.Crc64, b.Length);
+            }
+            blob.SetKnownCrc64(crc);
+        }
         var obj = new StoredObject(blob, DateTimeOffset.UtcNow, upload.ContentType, upload.Metadata);
         if (!_uploads.TryRemove(upload.Id, out _))
         {

@@ -82,11 +82,30 @@ internal sealed partial class PartReceiver
             var bytes = buffer.AsMemory(0, (int)length);
             await context.Request.Body.ReadExactlyAsync(bytes, aborted).ConfigureAwait(false);
 
+            // Staged shards need their CRCs anyway; computed first, they also give the part's CRC to the origin store,
+            // which checks parts by CRC where the origin reports one: one pass over the bytes instead of two.
+            ulong[]? shardCrcs = null;
+            ulong partCrc = 0;
+            if (stage)
+            {
+                shardCrcs = new ulong[(int)((length + _shardSize - 1) / _shardSize)];
+                for (int at = 0, i = 0; at < length; at += _shardSize, i++)
+                {
+                    int n = (int)Math.Min(_shardSize, length - at);
+                    shardCrcs[i] = Crc64Xz.Compute(buffer.AsSpan(at, n));
+                    partCrc = i == 0 ? shardCrcs[i] : Crc64Xz.Combine(partCrc, shardCrcs[i], n);
+                }
+            }
+
             UploadedPart uploaded;
             try
             {
                 using (await _gate.EnterAsync(aborted).ConfigureAwait(false))
-                    uploaded = await _origin.UploadPartAsync(bucket, key, upload, part, bytes, aborted).ConfigureAwait(false);
+                {
+                    uploaded = shardCrcs is null
+                        ? await _origin.UploadPartAsync(bucket, key, upload, part, bytes, aborted).ConfigureAwait(false)
+                        : await _origin.UploadPartAsync(bucket, key, upload, part, bytes, partCrc, aborted).ConfigureAwait(false);
+                }
             }
             catch (ObjectStoreException ex)
             {
@@ -114,7 +133,7 @@ internal sealed partial class PartReceiver
                         shard = _store.Rent(n);
                         buffer.AsSpan(at, n).CopyTo(shard);
                     }
-                    ulong crc = Crc64Xz.Compute(shard.AsSpan(0, n));
+                    ulong crc = shardCrcs![i];
                     long handle = _store.Add(StageId(upload, first + i), shard, n, crc);
                     lines.Append(CultureInfo.InvariantCulture, $"{first + i} {handle} {n} {crc}\n");
                 }

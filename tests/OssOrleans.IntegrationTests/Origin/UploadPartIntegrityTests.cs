@@ -61,6 +61,8 @@ public sealed class UploadPartIntegrityTests
         // Part 1 went signed; its answer carried the part's CRC-64, so parts 2-4 went unsigned and were checked by CRC.
         Assert.Equal(3, sim.Counters.UnsignedPayloads);
         Assert.Equal(expected, sim.GetObjectBytes(Bucket, "ckpt/a.bin"));
+        // The completed object's CRC-64, as the origin reports it, is that of its bytes.
+        Assert.Equal(Crc64Xz.Compute(expected), (await store.HeadAsync(Bucket, "ckpt/a.bin")).Crc64);
     }
 
     [Fact]

@@ -98,6 +98,13 @@ internal sealed class Blob
         }
     }
 
+    /// <summary>Sets the CRC-64 when it is known without reading the bytes (a completed upload: its parts' CRCs combined).</summary>
+    public void SetKnownCrc64(ulong value)
+    {
+        Volatile.Write(ref _crc64, (long)value);
+        Volatile.Write(ref _crcState, 1);
+    }
+
     /// <summary>Index of the segment holding <paramref name="offset"/> (offset &lt; Length).</summary>
     public int SegmentOf(long offset)
     {
