@@ -20,7 +20,8 @@ public sealed class OssClientOptions
     /// to this process. Default 16 (128 MiB of cluster cache per sequential reader, nothing here). A deep queue of
     /// loads keeps every origin connection busy (a shard of 8 MiB takes 100 ms at an OSS-like 100 MB/s per connection)
     /// while the client's memory stays at <see cref="ReadAheadShards"/> shards: measured on a cold 512 MiB read, a
-    /// pipeline of 16 shards reached 0.75 of the origin's cap, 24 reached 0.9. 0 turns it off.
+    /// pipeline of 16 shards reached 0.75 of the origin's cap, 24 reached 0.9. Loads already asked for run to the end
+    /// when the stream is closed early (they are cached for the next reader). 0 turns it off.
     /// </summary>
     public int ClusterReadAheadShards { get; set; } = 16;
 

@@ -226,6 +226,7 @@ public sealed class ClusterReadTests(ClusterFixture fixture) : IClassFixture<Clu
     [Fact]
     public async Task ClusterStats_AfterReads_CountOriginBytesHitsAndMissesPerSilo()
     {
+        await C.QuiesceAsync();
         var before = await C.Client.GetClusterStatsAsync();
         Assert.Equal(3, before.Count);
         var data = C.PutRandom("m/stats.bin", 4 << 20);

@@ -83,6 +83,27 @@ public sealed class TestCacheCluster : IAsyncDisposable
     public Task<ShardLocation> LocateAsync(ObjectInfo info, int index) =>
         Cluster.Client.GetGrain<IShardGrain>(info.Shard(index).ToGrainKey()).EnsureLoadedAsync(info.Size);
 
+    /// <summary>
+    /// Waits until the origin has seen no request for <paramref name="quietMs"/> (at most 10 s): loads that an earlier
+    /// test's streams asked the cluster for ahead of their readers (fire and forget) must not land in this test's counts.
+    /// </summary>
+    public async Task QuiesceAsync(int quietMs = 300)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        long seen = Origin.Counters.Requests;
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline && DateTime.UtcNow - quietSince < TimeSpan.FromMilliseconds(quietMs))
+        {
+            await Task.Delay(50);
+            long now = Origin.Counters.Requests;
+            if (now != seen)
+            {
+                seen = now;
+                quietSince = DateTime.UtcNow;
+            }
+        }
+    }
+
     internal ShardStore StoreOf(SiloHandle silo) => Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<ShardStore>();
 
     public async ValueTask DisposeAsync()

@@ -189,6 +189,7 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
         var other = OssCacheClient.FromClusterClient(C.Cluster.Client);
         await using var _ = other;
         var ds2 = await OssIterableDataset.FromPrefixAsync(other, TestCacheCluster.Uri("once/"), new DatasetOptions { ChunkSize = 16, Shuffle = true, Seed = 5 });
+        await C.QuiesceAsync();
         long before = C.Origin.Counters.Gets;
 
         var counts = await Task.WhenAll(CountAsync(ds), CountAsync(ds2));
@@ -219,6 +220,7 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
         // A fresh copy of the tar, so nothing of it is cached: 8 contiguous members (80 KB, inside the first 1 MiB shard) cost one GET.
         C.Origin.PutObject(TestCacheCluster.Bucket, tarKey + ".copy", C.Origin.GetObjectBytes(TestCacheCluster.Bucket, tarKey)!);
         var copy = await OssMapDataset.FromTarAsync(C.Client, TestCacheCluster.Uri(tarKey + ".copy"), TestCacheCluster.Uri(tarKey + ".index"));
+        await C.QuiesceAsync();
         long before = C.Origin.Counters.Gets;
         var batch = await copy.GetItemsAsync([.. Enumerable.Range(2, 8)]);
         Assert.Equal(1, C.Origin.Counters.Gets - before);
@@ -274,6 +276,7 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
         var options = new DatasetOptions { ReadAheadItems = 3, ClusterPrefetchItems = 10, ChunkSize = 1 };
         var ds = await OssIterableDataset.FromPrefixAsync(C.Client, TestCacheCluster.Uri("ahead/"), options);
         ds.Stats = new ReadAheadStats();
+        await C.QuiesceAsync();
         long before = C.Origin.Counters.Gets;
 
         await using (var e = ds.GetAsyncEnumerator())
