@@ -74,12 +74,18 @@ internal sealed class BenchReport(string scenario, bool quick)
             Console.Error.WriteLine("mark " + name + " " + (Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency).ToString("0.000", CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Runs <paramref name="body"/> <paramref name="repeats"/> times and returns the median of the seconds it took.</summary>
-    public static async Task<double> MedianSecondsAsync(int repeats, Func<Task> body)
+    /// <summary>
+    /// Runs <paramref name="body"/> <paramref name="repeats"/> times and returns the median of the seconds it took;
+    /// <paramref name="before"/>, when given, runs untimed before each repetition.
+    /// </summary>
+    public static async Task<double> MedianSecondsAsync(int repeats, Func<Task> body, Func<Task>? before = null)
     {
         var times = new List<double>(repeats);
         for (int i = 0; i < repeats; i++)
         {
+            // Untimed preparation for each repetition.
+            if (before is not null)
+                await before().ConfigureAwait(false);
             Mark("begin");
             var sw = Stopwatch.StartNew();
             await body().ConfigureAwait(false);
