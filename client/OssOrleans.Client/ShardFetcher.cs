@@ -53,9 +53,6 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     // Sockets that exist but could not be used (another user's, a stale file): TCP from then on.
     private readonly ConcurrentDictionary<string, bool> _unusableSockets = new(StringComparer.Ordinal);
 
-    /// <summary>The client's HTTP connections to the silos' data planes (also used to upload parts).</summary>
-    public HttpClient Http => _http;
-
     /// <summary>Shards beyond a stream's read-ahead that the cluster loads for it (<see cref="OssClientOptions.ClusterReadAheadShards"/>).</summary>
     public int ClusterReadAheadShards => options.ClusterReadAheadShards;
 
