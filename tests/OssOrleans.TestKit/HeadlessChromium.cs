@@ -53,7 +53,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
 
     public static async Task<HeadlessChromium> StartAsync(int width = 1400, int height = 1000, TimeSpan? timeout = null)
     {
-        string exe = FindExecutable() ?? throw new InvalidOperationException("chromium is not on PATH (scripts/install-test-deps.sh installs Debian's chromium)");
+        string exe = FindExecutable() ?? throw new InvalidOperationException("chromium is not on PATH (tests/install-test-deps.sh installs Debian's chromium)");
         string profile = Directory.CreateTempSubdirectory("oss-chromium-").FullName;
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[]

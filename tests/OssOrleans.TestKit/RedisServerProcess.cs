@@ -5,7 +5,7 @@ namespace OssOrleans.TestKit;
 
 /// <summary>
 /// Debian's <c>redis-server</c> as a child process on a free loopback port, with no persistence (no RDB, no AOF) and a
-/// temporary working folder; killed and the folder deleted on dispose. Installed by scripts/install-test-deps.sh.
+/// temporary working folder; killed and the folder deleted on dispose. Installed by tests/install-test-deps.sh.
 /// </summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {
@@ -46,7 +46,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
     public static async Task<RedisServerProcess> StartAsync(TimeSpan? timeout = null)
     {
         string exe = FindExecutable() ?? throw new InvalidOperationException(
-            "redis-server is not on PATH; run scripts/install-test-deps.sh as root (it installs Debian's redis-server)");
+            "redis-server is not on PATH; run tests/install-test-deps.sh as root (it installs Debian's redis-server)");
         var wait = timeout ?? TimeSpan.FromSeconds(20);
         // redis-server cannot bind port 0, so a chosen port may be taken meanwhile: try a few.
         for (int attempt = 1; ; attempt++)

@@ -16,14 +16,14 @@ public static class RepoPaths
     /// </summary>
     public static string Root => s_root.Value;
 
-    /// <summary><c>&lt;root&gt;/tools</c>: node tools pinned by tools/package.json.</summary>
-    public static string ToolsDirectory => Path.Combine(Root, "tools");
+    /// <summary><c>&lt;root&gt;/tests/tools</c>: node tools pinned by tests/tools/package.json.</summary>
+    public static string ToolsDirectory => Path.Combine(Root, "tests", "tools");
 
-    /// <summary><c>&lt;root&gt;/tools/node_modules/.bin/s3rver</c>.</summary>
+    /// <summary><c>&lt;root&gt;/tests/tools/node_modules/.bin/s3rver</c>.</summary>
     public static string S3rverExecutable => Path.Combine(ToolsDirectory, "node_modules", ".bin", "s3rver");
 
-    /// <summary><c>&lt;root&gt;/scripts/install-test-deps.sh</c>: the install script CI uses too.</summary>
-    public static string InstallTestDepsScript => Path.Combine(Root, "scripts", "install-test-deps.sh");
+    /// <summary><c>&lt;root&gt;/tests/install-test-deps.sh</c>: the install script CI uses too.</summary>
+    public static string InstallTestDepsScript => Path.Combine(Root, "tests", "install-test-deps.sh");
 
     private static string FindDefaultRoot()
     {

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace OssOrleans.TestKit;
 
 /// <summary>
-/// Runs the real s3rver 3.7.1 (npm, installed in &lt;repo&gt;/tools by scripts/install-test-deps.sh) as a child
+/// Runs the real s3rver 3.7.1 (npm, installed in &lt;repo&gt;/tools by tests/install-test-deps.sh) as a child
 /// process on a free loopback port, with a temporary data directory and the requested buckets. The process
 /// tree is killed and the directory deleted on dispose. Credentials are S3RVER/S3RVER. Known gaps of s3rver:
 /// AbortMultipartUpload answers 405, suffix ranges (bytes=-N) are wrong, the multipart ETag is a plain MD5,
@@ -178,7 +178,7 @@ public sealed partial class S3rverProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Returns the path of the s3rver executable, running scripts/install-test-deps.sh once per process when it
+    /// Returns the path of the s3rver executable, running tests/install-test-deps.sh once per process when it
     /// is missing. Throws a clear exception when node or npm are absent.
     /// </summary>
     public static async Task<string> EnsureInstalledAsync(CancellationToken cancellationToken = default)
@@ -191,7 +191,7 @@ public sealed partial class S3rverProcess : IAsyncDisposable
         if (!HasCommand("node") || !HasCommand("npm"))
         {
             throw new InvalidOperationException(
-                "s3rver needs node and npm on PATH (Debian: apt-get install -y nodejs npm), then run scripts/install-test-deps.sh.");
+                "s3rver needs node and npm on PATH (Debian: apt-get install -y nodejs npm), then run tests/install-test-deps.sh.");
         }
         await s_installGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

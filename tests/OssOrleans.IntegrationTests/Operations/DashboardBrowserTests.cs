@@ -11,7 +11,7 @@ public sealed class DashboardBrowserTests(OpsSiloFixture fixture)
     [SkippableFact]
     public async Task Dashboard_InChromium_SignsInShowsSiloCountUpdatesAfterReadAndLooksUpAnObject()
     {
-        Skip.If(HeadlessChromium.FindExecutable() is null, "chromium is not installed (scripts/install-test-deps.sh installs Debian's chromium as root; .ci/run does)");
+        Skip.If(HeadlessChromium.FindExecutable() is null, "chromium is not installed (tests/install-test-deps.sh installs Debian's chromium as root; .ci/run does)");
         await using var browser = await HeadlessChromium.StartAsync();
         await browser.NavigateAsync($"http://127.0.0.1:{fixture.Silo.HttpPort}/dashboard?interval=300");
 
@@ -33,12 +33,12 @@ public sealed class DashboardBrowserTests(OpsSiloFixture fixture)
         string lookup = (await browser.EvaluateAsync("document.getElementById('lookup-result').textContent"))!.GetValue<string>();
         Assert.Contains("1 cached", lookup, StringComparison.Ordinal);
 
-        // Let the chart gather a few points, then keep the picture. The README's copy (docs/dashboard.png) is refreshed
+        // Let the chart gather a few points, then keep the picture. The README's copy (silo/dashboard.png) is refreshed
         // only when asked (OSSORLEANS_UPDATE_SCREENSHOT=1), so a test run leaves the checkout unchanged.
         string polls = (await browser.EvaluateAsync("document.body.dataset.polls"))!.GetValue<string>();
         await browser.WaitForAsync($"Number(document.body.dataset.polls) >= {polls} + 3", Wait);
         string shot = Environment.GetEnvironmentVariable("OSSORLEANS_UPDATE_SCREENSHOT") == "1"
-            ? Path.Combine(RepoPaths.Root, "docs", "dashboard.png")
+            ? Path.Combine(RepoPaths.Root, "silo", "dashboard.png")
             : Path.Combine(Path.GetTempPath(), $"ossorleans-dashboard-{Environment.ProcessId}.png");
         await browser.ScreenshotAsync(shot);
         Assert.True(new FileInfo(shot).Length > 10_000, $"the screenshot {shot} is nearly empty");

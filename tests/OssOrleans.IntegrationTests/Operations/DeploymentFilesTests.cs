@@ -32,7 +32,7 @@ public sealed class DeploymentFilesTests
     public async Task ComposeFile_IsValid_ThreeRedisSilosRedisS3StoreAndDashboardPort()
     {
         string? compose = OnPath("docker-compose");
-        Skip.If(compose is null, "docker-compose is not installed (scripts/install-test-deps.sh installs Debian's docker-compose as root)");
+        Skip.If(compose is null, "docker-compose is not installed (tests/install-test-deps.sh installs Debian's docker-compose as root)");
         var (code, output) = await RunAsync(compose!, ["-f", "docker-compose.yml", "config", "--services"], new Dictionary<string, string> { ["OSSORLEANS_ADMIN_TOKEN"] = "x" });
         Assert.True(code == 0, $"docker-compose config failed:\n{output}");
         var services = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();

@@ -20,7 +20,7 @@ public sealed class RedisClusterTests(ITestOutputHelper output)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         void Phase(string name) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {name}");
-        Skip.If(RedisServerProcess.FindExecutable() is null, "redis-server is not installed (scripts/install-test-deps.sh installs it as root; .ci/run does)");
+        Skip.If(RedisServerProcess.FindExecutable() is null, "redis-server is not installed (tests/install-test-deps.sh installs it as root; .ci/run does)");
         await using var redis = await RedisServerProcess.StartAsync();
         await using var s3rver = await S3rverProcess.StartAsync("fleet");
         var data = new byte[(24 * ShardSize) + 12345];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need beyond the .NET SDK. Idempotent: each step runs
 # only when its tool is missing, so CI and developers can call it on every run.
-#   - s3rver 3.7.1 (npm) into <repo>/tools/node_modules (pinned in tools/package.json)
+#   - s3rver 3.7.1 (npm) into <repo>/tests/tools/node_modules (pinned in tests/tools/package.json)
 #   - Debian packages, only when running as root (no sudo needed; otherwise prints what to install):
 #     redis-server (Redis clustering tests), chromium (dashboard browser test), docker-compose (validates
 #     docker-compose.yml without a Docker engine), and nodejs/npm when node is missing
@@ -9,7 +9,7 @@
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tools_dir="$repo_root/tools"
+tools_dir="$repo_root/tests/tools"
 status=0
 
 # --- Debian packages -------------------------------------------------------------------------
@@ -36,16 +36,16 @@ fi
 
 # --- s3rver ---------------------------------------------------------------------------------
 if [ -x "$tools_dir/node_modules/.bin/s3rver" ]; then
-  echo "install-test-deps: s3rver already installed in tools/node_modules"
+  echo "install-test-deps: s3rver already installed in tests/tools/node_modules"
 else
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "install-test-deps: node and npm are required to install s3rver (apt-get install -y nodejs npm)" >&2
     status=1
   else
-    echo "install-test-deps: installing s3rver 3.7.1 into tools/ ..."
+    echo "install-test-deps: installing s3rver 3.7.1 into tests/tools/ ..."
     npm install --prefix "$tools_dir" --no-audit --no-fund --loglevel=error
     if [ ! -x "$tools_dir/node_modules/.bin/s3rver" ]; then
-      echo "install-test-deps: npm finished but tools/node_modules/.bin/s3rver is missing" >&2
+      echo "install-test-deps: npm finished but tests/tools/node_modules/.bin/s3rver is missing" >&2
       status=1
     fi
   fi

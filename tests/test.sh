@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: installs what the tests need (s3rver from npm into tools/,
+# Runs every test on a fresh machine: installs what the tests need (s3rver from npm into tests/tools/,
 # redis-server from Debian's packages), then runs the solution's tests and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-test-deps.sh
+bash tests/install-test-deps.sh
 log=$(mktemp)
 set +e
 dotnet test OssOrleans.sln -c Release --nologo "$@" 2>&1 | tee "$log"
