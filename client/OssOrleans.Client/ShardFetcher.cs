@@ -193,7 +193,7 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     /// GETs several located shards of one silo in one request (<c>/m/h1,h2,...</c>), straight into
     /// <paramref name="targets"/> (each exactly its shard's length). False when any of them is gone (evicted).
     /// </summary>
-    public async Task<bool> GetManyAsync(string baseUrl, string? localSocket, IReadOnlyList<long> handles, IReadOnlyList<byte[]> targets, CancellationToken cancellationToken)
+    public async Task<bool> GetManyAsync(string baseUrl, string? localSocket, IReadOnlyList<long> handles, IReadOnlyList<Memory<byte>> targets, CancellationToken cancellationToken)
     {
         string url = baseUrl + "/m/" + string.Join(',', handles.Select(h => h.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         using var response = await GetAsync(url, localSocket, cancellationToken).ConfigureAwait(false);

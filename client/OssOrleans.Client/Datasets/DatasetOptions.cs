@@ -28,6 +28,12 @@ public sealed class DatasetOptions
     /// </summary>
     public int ClusterPrefetchItems { get; set; } = 128;
 
+    /// <summary>
+    /// Bytes of item buffers kept for reuse: a disposed <see cref="DatasetItem"/> gives its buffer back, and later items are
+    /// read into it instead of into new memory. Default 64 MiB per dataset; 0 turns reuse off.
+    /// </summary>
+    public long ItemBufferPoolBytes { get; set; } = 64L << 20;
+
     /// <summary>Items (or shards) fetched at once by <c>GetItemsAsync</c>. Default 32.</summary>
     public int BatchConcurrency { get; set; } = 32;
 
@@ -85,6 +91,8 @@ public sealed class DatasetOptions
             throw new ArgumentException($"DatasetOptions.ReadAheadBytes: must be positive (got {ReadAheadBytes})");
         if (ClusterPrefetchItems < 0)
             throw new ArgumentException($"DatasetOptions.ClusterPrefetchItems: must not be negative (got {ClusterPrefetchItems})");
+        if (ItemBufferPoolBytes < 0)
+            throw new ArgumentException($"DatasetOptions.ItemBufferPoolBytes: must not be negative (got {ItemBufferPoolBytes})");
         if (BatchConcurrency < 1)
             throw new ArgumentException($"DatasetOptions.BatchConcurrency: must be at least 1 (got {BatchConcurrency})");
         if (StatConcurrency < 1)

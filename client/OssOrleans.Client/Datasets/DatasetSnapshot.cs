@@ -12,12 +12,14 @@ internal sealed class DatasetSnapshot
     private readonly OssCacheClient _client;
     private readonly DatasetItemRecord[] _items;
     private readonly ObjectInfo? _tar;
+    private readonly ItemBufferPool _buffers;
 
-    private DatasetSnapshot(OssCacheClient client, DatasetSnapshotInfo info, DatasetItemRecord[] items)
+    private DatasetSnapshot(OssCacheClient client, DatasetSnapshotInfo info, DatasetItemRecord[] items, long bufferPoolBytes)
     {
         _client = client;
         Info = info;
         _items = items;
+        _buffers = new ItemBufferPool(bufferPoolBytes);
         if (info.TarKey is not null)
             _tar = new ObjectInfo(new ObjectUri(info.Bucket, info.TarKey), info.TarSize, info.TarETag!, default, null, info.ShardSize);
     }
@@ -29,6 +31,9 @@ internal sealed class DatasetSnapshot
     public bool IsTar => _tar is not null;
 
     public DatasetItemRecord this[int index] => _items[index];
+
+    /// <summary>Where the items' buffers come from and go back to when items are disposed (tests).</summary>
+    internal ItemBufferPool Buffers => _buffers;
 
     /// <summary>Opens the snapshot of <paramref name="key"/>: builds it when this rank gets the lease, else waits for it.</summary>
     public static async Task<DatasetSnapshot> OpenAsync(OssCacheClient client, string key, Func<CancellationToken, Task<BuiltIndex>> build,
@@ -64,7 +69,7 @@ internal sealed class DatasetSnapshot
                 var records = await grain.GetPageAsync(page).WaitAsync(ct).ConfigureAwait(false);
                 records.CopyTo(items, page * info.PageSize);
             }).ConfigureAwait(false);
-        return new DatasetSnapshot(client, info, items);
+        return new DatasetSnapshot(client, info, items, options.ItemBufferPoolBytes);
     }
 
     private static async Task<DatasetSnapshotInfo> BuildAsync(IDatasetGrain grain, string builderId, int shardSize,
@@ -123,11 +128,14 @@ internal sealed class DatasetSnapshot
         if (_tar is ObjectInfo tar)
         {
             var targets = new RangeReader.Target[count];
+            var buffers = new byte[count][];
             bool sorted = true;
             for (int i = 0; i < count; i++)
             {
                 var r = _items[first + i];
-                targets[i] = new RangeReader.Target(r.Offset, GC.AllocateUninitializedArray<byte>(checked((int)r.Size)));
+                int size = checked((int)r.Size);
+                buffers[i] = _buffers.Rent(size);
+                targets[i] = new RangeReader.Target(r.Offset, buffers[i].AsMemory(0, size));
                 sorted &= i == 0 || r.Offset >= targets[i - 1].Start + targets[i - 1].Buffer.Length;
             }
             try
@@ -146,7 +154,7 @@ internal sealed class DatasetSnapshot
                 throw Failure(_items[first].Key + " (in " + tar.Uri + ")", tar.ETag, ex);
             }
             for (int i = 0; i < count; i++)
-                results[i] = new DatasetItem(first + i, _items[first + i].Key, tar.ETag, _items[first + i].Label, targets[i].Buffer);
+                results[i] = new DatasetItem(first + i, _items[first + i].Key, tar.ETag, _items[first + i].Label, buffers[i], targets[i].Buffer.Length, _buffers);
             return results;
         }
 
@@ -246,7 +254,8 @@ internal sealed class DatasetSnapshot
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (b, ct) =>
             {
-                var targets = b.Items.Select(x => GC.AllocateUninitializedArray<byte>((int)_items[indices[x.Pos]].Size)).ToArray();
+                var buffers = b.Items.Select(x => _buffers.Rent((int)_items[indices[x.Pos]].Size)).ToArray();
+                var targets = b.Items.Select((x, k) => buffers[k].AsMemory(0, (int)_items[indices[x.Pos]].Size)).ToArray();
                 bool ok;
                 try
                 {
@@ -260,13 +269,15 @@ internal sealed class DatasetSnapshot
                 {
                     foreach (var x in b.Items)
                         fallback.Add(x.Pos);
+                    foreach (var buffer in buffers)
+                        _buffers.Return(buffer);
                     return;
                 }
                 for (int k = 0; k < targets.Length; k++)
                 {
                     int index = indices[b.Items[k].Pos];
                     var r = _items[index];
-                    results[b.Items[k].Pos] = new DatasetItem(index, $"oss://{Info.Bucket}/{r.Key}", r.ETag, r.Label, targets[k]);
+                    results[b.Items[k].Pos] = new DatasetItem(index, $"oss://{Info.Bucket}/{r.Key}", r.ETag, r.Label, buffers[k], targets[k].Length, _buffers);
                 }
             }).ConfigureAwait(false);
         await Parallel.ForEachAsync(fallback, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
@@ -287,20 +298,22 @@ internal sealed class DatasetSnapshot
         var info = ObjectOf(r);
         if (r.Size == 0)
             return new DatasetItem(index, info.Uri.ToString(), r.ETag, r.Label, []);
-        var data = GC.AllocateUninitializedArray<byte>(checked((int)r.Size));
+        int size = checked((int)r.Size);
+        var data = _buffers.Rent(size);
         try
         {
-            await RangeReader.FillAsync(_client.Shards, info, [new RangeReader.Target(0, data)], 4, cancellationToken).ConfigureAwait(false);
+            await RangeReader.FillAsync(_client.Shards, info, [new RangeReader.Target(0, data.AsMemory(0, size))], 4, cancellationToken).ConfigureAwait(false);
         }
         catch (OssObjectNotFoundException)
         {
+            _buffers.Return(data);
             return null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw Failure(info.Uri.ToString(), r.ETag, ex);
         }
-        return new DatasetItem(index, info.Uri.ToString(), r.ETag, r.Label, data);
+        return new DatasetItem(index, info.Uri.ToString(), r.ETag, r.Label, data, size, _buffers);
     }
 
     /// <summary>

@@ -65,6 +65,8 @@ public sealed class OssIterableDataset<T> : IAsyncEnumerable<T>
 
     internal ReadAheadStats? Stats { get; set; }
 
+    internal ItemBufferPool Buffers => _snapshot.Buffers;
+
     public OssIterableDataset<TResult> WithTransform<TResult>(Func<DatasetItem?, TResult> transform)
     {
         ArgumentNullException.ThrowIfNull(transform);

@@ -7,7 +7,7 @@ namespace OssOrleans.Client.Datasets;
 internal static class RangeReader
 {
     /// <summary>A destination for bytes [Start, Start + Buffer.Length) of the object.</summary>
-    internal readonly record struct Target(long Start, byte[] Buffer);
+    internal readonly record struct Target(long Start, Memory<byte> Buffer);
 
     /// <summary>Fills every target (sorted by start, all within the object) from the shards covering [first start, last end).</summary>
     public static async Task FillAsync(ShardFetcher shards, ObjectInfo info, IReadOnlyList<Target> targets, int concurrency, CancellationToken cancellationToken)
@@ -60,7 +60,7 @@ internal static class RangeReader
                     await body.ReadExactlyAsync(gap.AsMemory(0, n), ct).ConfigureAwait(false);
                     skip -= n;
                 }
-                await body.ReadExactlyAsync(t.Buffer.AsMemory((int)(from - t.Start), (int)(to - from)), ct).ConfigureAwait(false);
+                await body.ReadExactlyAsync(t.Buffer.Slice((int)(from - t.Start), (int)(to - from)), ct).ConfigureAwait(false);
                 at = to;
             }
         }, cancellationToken).ConfigureAwait(false);

@@ -242,6 +242,50 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
     }
 
     [Fact]
+    public async Task Items_Disposed_TheirBuffersAreReused_AndLaterItemsStillCarryExactlyTheirBytes()
+    {
+        var samples = PutSamples("reuse/", 48, 5000);
+        var (tarKey, files) = await PutTarAsync("reuse-tar/", 24, 6000);
+        var objects = await OssIterableDataset.FromPrefixAsync(C.Client, TestCacheCluster.Uri("reuse/"),
+            new DatasetOptions { Shuffle = true, Seed = 5, ChunkSize = 8, ItemBufferPoolBytes = 1 << 20 });
+        var tar = await OssIterableDataset.FromTarAsync(C.Client, TestCacheCluster.Uri(tarKey), TestCacheCluster.Uri(tarKey + ".index"),
+            new DatasetOptions { Shuffle = true, Seed = 5, ChunkSize = 4, ItemBufferPoolBytes = 1 << 20 });
+
+        // Two epochs each: the second is read into buffers the first gave back.
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            int n = 0;
+            await foreach (var item in objects.ReadEpochAsync(epoch))
+            {
+                Assert.Equal(samples[item!.Key[(TestCacheCluster.Uri("").Length)..]], item.Data.ToArray());
+                item.Dispose();
+                item.Dispose();
+                Assert.Throws<ObjectDisposedException>(() => item.Data);
+                Assert.Throws<ObjectDisposedException>(() => item.OpenStream());
+                n++;
+            }
+            Assert.Equal(48, n);
+            Assert.InRange(objects.Buffers.RetainedBytes, 8192, 1 << 20);
+
+            await foreach (var item in tar.ReadEpochAsync(epoch))
+            {
+                Assert.Equal(files.Single(f => f.Name == item!.Key).Data, item!.Data.ToArray());
+                item.Dispose();
+            }
+            Assert.InRange(tar.Buffers.RetainedBytes, 8192, 1 << 20);
+        }
+
+        var unpooled = await OssIterableDataset.FromPrefixAsync(C.Client, TestCacheCluster.Uri("reuse/"),
+            new DatasetOptions { SnapshotName = "unpooled", ItemBufferPoolBytes = 0 });
+        await foreach (var item in unpooled)
+        {
+            Assert.Equal(samples[item!.Key[(TestCacheCluster.Uri("").Length)..]], item.Data.ToArray());
+            item.Dispose();
+        }
+        Assert.Equal(0, unpooled.Buffers.RetainedBytes);
+    }
+
+    [Fact]
     public async Task TarTools_FromPrefix_AndIndexOfTarObject_MatchTheObjects()
     {
         var samples = PutSamples("tools/src/", 12, 3000);
