@@ -71,7 +71,7 @@ internal sealed partial class DataPlaneServer(
 
     private async Task ServeShardAsync(long handle, HttpContext context)
     {
-        if (!TryLeaseChecked(handle, out var lease))
+        if (!store.TryLease(handle, out var lease))
         {
             // Evicted, never here, or dropped after a failed check: the client asks the shard grain again, which reloads it.
             context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -80,7 +80,7 @@ internal sealed partial class DataPlaneServer(
         using (lease)
         {
             // Optional part of the shard, ?o=offset&n=length: a reader that needs a few members of a tar, or a small range,
-            // gets only those bytes. The whole shard's CRC was still checked above.
+            // gets only those bytes, and only the CRC blocks under them are checked.
             int offset = 0, length = lease.Memory.Length;
             var query = context.Request.Query;
             if (query.ContainsKey("o") || query.ContainsKey("n"))
@@ -92,6 +92,11 @@ internal sealed partial class DataPlaneServer(
                     context.Response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
                     return;
                 }
+            }
+            if (!Verified(lease, offset, length))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
             }
             context.Response.ContentLength = length;
             context.Response.ContentType = "application/octet-stream";
@@ -108,14 +113,21 @@ internal sealed partial class DataPlaneServer(
     {
         if (!store.TryLease(handle, out lease))
             return false;
-        ulong crc = Crc64Xz.Compute(lease.Memory.Span);
-        if (crc == lease.Crc64)
+        if (Verified(lease, 0, lease.Memory.Length))
             return true;
-        instruments.CrcFailure();
-        store.Remove(handle);
-        LogCrcMismatch(logger, handle, lease.Crc64, crc);
         lease.Dispose();
         lease = default;
+        return false;
+    }
+
+    // A failed check drops the shard (the caller still holds its lease, so the buffer is freed when that ends).
+    private bool Verified(ShardLease lease, int offset, int length)
+    {
+        if (lease.Verify(offset, length))
+            return true;
+        instruments.CrcFailure();
+        store.Remove(lease.Handle);
+        LogCrcMismatch(logger, lease.Handle, lease.Crc64);
         return false;
     }
 
@@ -206,6 +218,6 @@ internal sealed partial class DataPlaneServer(
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Data plane listening on {Url} and local socket {Socket}")]
     private static partial void LogListening(ILogger logger, string url, string socket);
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "Shard handle {Handle} failed its CRC-64 check (stored {Expected}, computed {Actual}); dropped")]
-    private static partial void LogCrcMismatch(ILogger logger, long handle, ulong expected, ulong actual);
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "Shard handle {Handle} failed its CRC-64 check (shard CRC {Expected}); dropped")]
+    private static partial void LogCrcMismatch(ILogger logger, long handle, ulong expected);
 }

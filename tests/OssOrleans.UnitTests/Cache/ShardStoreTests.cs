@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Storage;
 
 namespace OssOrleans.UnitTests.Cache;
 
@@ -71,6 +72,53 @@ public sealed class ShardStoreTests
         leaseA.Dispose();
         leaseB.Dispose();
         store.Return(fresh);
+    }
+
+    [Fact]
+    public void Verify_APartChecksOnlyTheBlocksUnderIt_AndTheFirstCheckReadsTheWholeShard()
+    {
+        const int size = 4 * ShardStore.CrcBlockSize;
+        var store = new ShardStore(Options.Create(new CacheOptions { ShardSize = size, CapacityBytes = 4L * size }), new CacheInstruments());
+        long Load(string id, int seed, out byte[] buffer)
+        {
+            buffer = store.Rent(size);
+            new Random(seed).NextBytes(buffer.AsSpan(0, size));
+            return store.Add(id, buffer, size, Crc64Xz.Compute(buffer.AsSpan(0, size)));
+        }
+
+        long h = Load("a", 1, out var a);
+        Assert.True(store.TryLease(h, out var lease));
+        using (lease)
+        {
+            Assert.True(lease.Verify(ShardStore.CrcBlockSize, 10));
+            a[3 * ShardStore.CrcBlockSize + 5] ^= 0x10;
+            Assert.True(lease.Verify(0, 2 * ShardStore.CrcBlockSize), "blocks 0 and 1 are intact");
+            Assert.False(lease.Verify(3 * ShardStore.CrcBlockSize, 6));
+            Assert.False(lease.Verify(2 * ShardStore.CrcBlockSize + 1, ShardStore.CrcBlockSize), "the range ends in block 3");
+            Assert.False(lease.Verify(0, size));
+        }
+
+        // Damaged before anything was checked: the first check of any part reads the whole shard against its CRC.
+        long h2 = Load("b", 2, out var b);
+        b[size - 1] ^= 0x01;
+        Assert.True(store.TryLease(h2, out var lease2));
+        using (lease2)
+            Assert.False(lease2.Verify(0, 100));
+    }
+
+    [Fact]
+    public void Verify_ShardNoLargerThanABlock_ChecksItWhole()
+    {
+        var store = NewStore(2);
+        var buffer = Fill(store, 7);
+        long h = store.Add("s", buffer, Shard, Crc64Xz.Compute(buffer.AsSpan(0, Shard)));
+        Assert.True(store.TryLease(h, out var lease));
+        using (lease)
+        {
+            Assert.True(lease.Verify(100, 10));
+            buffer[Shard - 1] = 8;
+            Assert.False(lease.Verify(100, 10));
+        }
     }
 
     [Fact]
