@@ -125,7 +125,30 @@ internal sealed class ShardStore
     }
 
     /// <summary>Stores a loaded shard and returns its data-plane handle; evicts older shards to stay within capacity.</summary>
-    public long Add(string shardId, byte[] buffer, int length, ulong crc64)
+    public long Add(string shardId, byte[] buffer, int length, ulong crc64) => Add(shardId, buffer, length, crc64, blockCrcs: null);
+
+    /// <summary>
+    /// The CRC-64 of a shard's bytes, and their CRC per <see cref="CrcBlockSize"/> block (null for a shard of one block)
+    /// from the same single pass, for <see cref="Add(string, byte[], int, ulong, ulong[])"/>.
+    /// </summary>
+    public static (ulong Crc64, ulong[]? Blocks) ComputeCrcs(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length <= CrcBlockSize)
+            return (Crc64Xz.Compute(bytes), null);
+        var blocks = new ulong[(bytes.Length + CrcBlockSize - 1) / CrcBlockSize];
+        ulong whole = 0;
+        for (int b = 0; b < blocks.Length; b++)
+        {
+            int from = b * CrcBlockSize, n = Math.Min(CrcBlockSize, bytes.Length - from);
+            blocks[b] = Crc64Xz.Compute(bytes.Slice(from, n));
+            whole = b == 0 ? blocks[b] : Crc64Xz.Combine(whole, blocks[b], n);
+        }
+        return (whole, blocks);
+    }
+
+    /// <param name="blockCrcs">From <see cref="ComputeCrcs"/> over the same bytes as <paramref name="crc64"/>, or null (then
+    /// the first check of the shard computes them).</param>
+    public long Add(string shardId, byte[] buffer, int length, ulong crc64, ulong[]? blockCrcs)
     {
         List<Entry>? evicted = null;
         long handle;
@@ -144,7 +167,7 @@ internal sealed class ShardStore
                 (evicted ??= []).Add(last.Value);
             }
             handle = ++_nextHandle;
-            var entry = new Entry(shardId, handle, buffer, length, crc64);
+            var entry = new Entry(shardId, handle, buffer, length, crc64, blockCrcs);
             entry.Node = _lru.AddFirst(entry);
             _byId[shardId] = entry;
             _byHandle[handle] = entry;
@@ -288,7 +311,7 @@ internal sealed class ShardStore
     /// <summary>Bytes per CRC block of a resident shard (see <see cref="ShardLease.Verify"/>).</summary>
     internal const int CrcBlockSize = 256 << 10;
 
-    internal sealed class Entry(string shardId, long handle, byte[] buffer, int length, ulong crc64)
+    internal sealed class Entry(string shardId, long handle, byte[] buffer, int length, ulong crc64, ulong[]? blockCrcs)
     {
         public string ShardId { get; set; } = shardId;
         public long Handle { get; } = handle;
@@ -300,8 +323,9 @@ internal sealed class ShardStore
         public bool Evicted { get; set; }
         public bool Returned { get; set; }
 
-        // Set once, by the first check; the block CRCs are trusted only because they added up to Crc64 then.
-        private ulong[]? _blockCrcs;
+        // Trusted because they were computed with Crc64 from the same bytes, or (set once by the first check) because they
+        // added up to it then.
+        private ulong[]? _blockCrcs = blockCrcs?.Length == (length + CrcBlockSize - 1) / CrcBlockSize ? blockCrcs : null;
 
         public bool Verify(int offset, int length)
         {
@@ -310,14 +334,7 @@ internal sealed class ShardStore
             var blocks = Volatile.Read(ref _blockCrcs);
             if (blocks is null)
             {
-                blocks = new ulong[(Length + CrcBlockSize - 1) / CrcBlockSize];
-                ulong whole = 0;
-                for (int b = 0; b < blocks.Length; b++)
-                {
-                    int from = b * CrcBlockSize, n = Math.Min(CrcBlockSize, Length - from);
-                    blocks[b] = Crc64Xz.Compute(Buffer.AsSpan(from, n));
-                    whole = b == 0 ? blocks[b] : Crc64Xz.Combine(whole, blocks[b], n);
-                }
+                (ulong whole, blocks) = ComputeCrcs(Buffer.AsSpan(0, Length));
                 if (whole != Crc64)
                     return false;
                 Interlocked.CompareExchange(ref _blockCrcs, blocks, null);

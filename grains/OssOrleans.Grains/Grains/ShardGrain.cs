@@ -77,8 +77,8 @@ internal sealed partial class ShardGrain(
 
         instruments.Miss();
         instruments.FromOrigin(length);
-        crc = Crc64Xz.Compute(buffer.AsSpan(0, length));
-        handle = store.Add(_key, buffer, length, crc);
+        (crc, var blocks) = ShardStore.ComputeCrcs(buffer.AsSpan(0, length));
+        handle = store.Add(_key, buffer, length, crc, blocks);
         return Location(baseUrl, handle, length, crc);
     }
 

@@ -107,6 +107,30 @@ public sealed class ShardStoreTests
     }
 
     [Fact]
+    public void ComputeCrcs_BlocksAddUpToTheWholeCrc_AndGivenAtAdd_SpareTheFirstFullRead()
+    {
+        const int size = 3 * ShardStore.CrcBlockSize + 1000;
+        var store = new ShardStore(Options.Create(new CacheOptions { ShardSize = size, CapacityBytes = 2L * size }), new CacheInstruments());
+        var buffer = store.Rent(size);
+        new Random(3).NextBytes(buffer.AsSpan(0, size));
+
+        var (crc, blocks) = ShardStore.ComputeCrcs(buffer.AsSpan(0, size));
+        Assert.Equal(Crc64Xz.Compute(buffer.AsSpan(0, size)), crc);
+        Assert.Equal(4, blocks!.Length);
+        Assert.Equal(Crc64Xz.Compute(buffer.AsSpan(3 * ShardStore.CrcBlockSize, 1000)), blocks[3]);
+        Assert.Null(ShardStore.ComputeCrcs(buffer.AsSpan(0, 10)).Blocks);
+
+        long h = store.Add("a", buffer, size, crc, blocks);
+        buffer[size - 1] ^= 0x80;
+        Assert.True(store.TryLease(h, out var lease));
+        using (lease)
+        {
+            Assert.True(lease.Verify(0, 10), "block 0 is intact, and only it is read");
+            Assert.False(lease.Verify(size - 1, 1));
+        }
+    }
+
+    [Fact]
     public void Verify_ShardNoLargerThanABlock_ChecksItWhole()
     {
         var store = NewStore(2);
