@@ -85,5 +85,5 @@ internal sealed class DatasetRunGrain(ShardStore store, IObjectStore origin, Ori
     }
 
     private ShardLocation Location(string baseUrl, long handle, int length, ulong crc) =>
-        new(baseUrl + DataPlaneEndpoint.ShardPath(handle), length, crc, silo.SiloAddress.ToString());
+        new(baseUrl + DataPlaneEndpoint.ShardPath(handle), length, crc, silo.SiloAddress.ToString(), endpoint.LocalSocket);
 }
