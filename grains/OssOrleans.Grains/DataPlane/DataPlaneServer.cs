@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -142,6 +143,9 @@ internal sealed partial class DataPlaneServer(
         instruments.Served(bytes.Length, localSocket: context.Connection.RemoteIpAddress is null);
     }
 
+    // Below Kestrel's response buffer limit (1 MiB, set at start), so a flush never waits on a full buffer it could drain.
+    private const int BatchFlushBytes = 512 * 1024;
+
     // Most handles one batch request may name: a chunk of small dataset samples (about 64) fits several times over.
     internal const int MaxBatchHandles = 256;
 
@@ -179,8 +183,29 @@ internal sealed partial class DataPlaneServer(
             }
             context.Response.ContentLength = total;
             context.Response.ContentType = "application/octet-stream";
+            // Small shards are written without a flush each and flushed every BatchFlushBytes: one send (and one wake-up of
+            // the reader) per 64 samples of 128 KiB cost more than the bytes (a chunk is one response).
+            var writer = context.Response.BodyWriter;
+            long unflushed = 0;
             foreach (var lease in leases)
-                await SendAsync(lease.Memory, context).ConfigureAwait(false);
+            {
+                var bytes = lease.Memory;
+                if (bytes.Length >= BatchFlushBytes)
+                {
+                    await SendAsync(bytes, context).ConfigureAwait(false);
+                    continue;
+                }
+                writer.Write(bytes.Span);
+                instruments.Served(bytes.Length, localSocket: context.Connection.RemoteIpAddress is null);
+                unflushed += bytes.Length;
+                if (unflushed >= BatchFlushBytes)
+                {
+                    await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                    unflushed = 0;
+                }
+            }
+            if (unflushed > 0)
+                await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
         finally
         {

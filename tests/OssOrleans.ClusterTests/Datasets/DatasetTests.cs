@@ -286,6 +286,26 @@ public sealed class DatasetTests(DatasetFixture fixture) : IClassFixture<Dataset
     }
 
     [Fact]
+    public async Task Batch_SmallAndNearShardSizedSamplesMixed_EachArrivesWhole()
+    {
+        // One batch response carries samples written without a flush each, flushed every 512 KiB, and samples sent on
+        // their own (512 KiB and more, up to the 1 MiB shard size): their order and bounds must survive the mix.
+        var samples = new Dictionary<string, byte[]>();
+        int[] sizes = [3000, 700_000, 1 << 20, 100, 520_000, 0, 64_000, 900_000, 5];
+        for (int i = 0; i < sizes.Length; i++)
+            samples[$"mixed/{i:D2}.bin"] = C.PutRandom($"mixed/{i:D2}.bin", sizes[i], seed: 40 + i);
+
+        var ds = await OssMapDataset.FromPrefixAsync(C.Client, TestCacheCluster.Uri("mixed/"));
+        var all = await ds.GetItemsAsync([.. Enumerable.Range(0, sizes.Length)]);
+        var again = await ds.GetItemsAsync([8, 1, 0, 2, 7]);
+        for (int i = 0; i < sizes.Length; i++)
+            Assert.Equal(samples[$"mixed/{i:D2}.bin"], all[i]!.Data.ToArray());
+        Assert.Equal(samples["mixed/08.bin"], again[0]!.Data.ToArray());
+        Assert.Equal(samples["mixed/02.bin"], again[3]!.Data.ToArray());
+        Assert.Equal(samples["mixed/07.bin"], again[4]!.Data.ToArray());
+    }
+
+    [Fact]
     public async Task TarTools_FromPrefix_AndIndexOfTarObject_MatchTheObjects()
     {
         var samples = PutSamples("tools/src/", 12, 3000);
