@@ -29,7 +29,10 @@ public sealed record ShardLocation(
     [property: Id(3)] string Silo,
     [property: Id(4)] string? LocalSocket = null);
 
-/// <summary>Cache counters of one silo since it started.</summary>
+/// <summary>
+/// Cache counters of one silo since it started. <see cref="AllocatedBytes"/> is the shard memory the silo holds: resident,
+/// pooled for reuse (or pre-touched), being loaded, or evicted while still being sent.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OssOrleans.SiloCacheStats")]
 public sealed record SiloCacheStats(
     [property: Id(0)] string Silo,
@@ -45,7 +48,8 @@ public sealed record SiloCacheStats(
     [property: Id(10)] long CrcFailures,
     [property: Id(11)] string DataPlaneUrl,
     [property: Id(12)] long BytesServedLocal = 0,
-    [property: Id(13)] string? DataPlaneLocalSocket = null);
+    [property: Id(13)] string? DataPlaneLocalSocket = null,
+    [property: Id(14)] long AllocatedBytes = 0);
 
 /// <summary>Raised to callers when the object changed at the origin while it was being read.</summary>
 [GenerateSerializer, Alias("OssOrleans.ObjectChangedException")]

@@ -243,5 +243,8 @@ public sealed class ClusterReadTests(ClusterFixture fixture) : IClassFixture<Clu
         Assert.True(after.Sum(s => s.Hits) - before.Sum(s => s.Hits) >= 4, "the second read should hit every shard");
         Assert.True(after.Sum(s => s.BytesServed) - before.Sum(s => s.BytesServed) >= 8L << 20, "both reads go through the data plane");
         Assert.All(after, s => Assert.StartsWith("http://", s.DataPlaneUrl, StringComparison.Ordinal));
+        // The memory held covers at least what is resident, and never more than the capacity (nothing is loading now).
+        Assert.All(after, s => Assert.InRange(s.AllocatedBytes, s.UsedBytes, s.CapacityBytes));
+        Assert.True(after.Sum(s => s.AllocatedBytes) >= 4L << 20);
     }
 }

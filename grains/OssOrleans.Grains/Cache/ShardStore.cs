@@ -183,7 +183,20 @@ internal sealed class ShardStore
                 e.Release(this);
             }
         }
+        TrimPool();
         return handle;
+    }
+
+    // Idle pooled buffers and resident shards together stay within the capacity: short shards have arrays of their own,
+    // so without this a pool filled earlier (or pre-touched) would sit beside them and the silo would hold up to twice
+    // its capacity.
+    private void TrimPool()
+    {
+        while (Interlocked.Read(ref _pooledBytes) + Interlocked.Read(ref _used) > Capacity && _pool.TryTake(out var idle))
+        {
+            Interlocked.Add(ref _pooledBytes, -idle.Length);
+            Interlocked.Add(ref _allocated, -idle.Length);
+        }
     }
 
     /// <summary>The handle of a resident shard, marking it recently used.</summary>

@@ -75,6 +75,24 @@ public sealed class ShardStoreTests
     }
 
     [Fact]
+    public void ShortShards_BesideAPretouchedPool_KeepTheSiloWithinItsCapacity()
+    {
+        var store = NewStore(4);
+        store.Pretouch(CancellationToken.None);
+        Assert.Equal(4L * Shard, store.AllocatedBytes);
+
+        // Short shards (small objects, tails) get arrays of their own; idle pooled buffers must make room for them.
+        for (int i = 0; i < 6; i++)
+            store.Add("small" + i, store.Rent(Shard / 2), Shard / 2, 0);
+
+        Assert.Equal(3L * Shard, store.UsedBytes);
+        Assert.True(store.AllocatedBytes <= 4L * Shard, $"allocated {store.AllocatedBytes} with a capacity of {4L * Shard}");
+        // A full shard still finds a pooled buffer or reclaims one, without growing past the capacity.
+        store.Add("full", Fill(store, 1), Shard, 0);
+        Assert.True(store.AllocatedBytes <= 4L * Shard, $"allocated {store.AllocatedBytes} with a capacity of {4L * Shard}");
+    }
+
+    [Fact]
     public void Verify_APartChecksOnlyTheBlocksUnderIt_AndTheFirstCheckReadsTheWholeShard()
     {
         const int size = 4 * ShardStore.CrcBlockSize;
