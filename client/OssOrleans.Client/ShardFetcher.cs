@@ -44,6 +44,9 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
 
     private readonly HttpClient _http = new(Handler(connect: null)) { Timeout = TimeSpan.FromMinutes(2) };
 
+    // Reads from same-machine silos without HTTP (their raw local sockets).
+    private readonly LocalShardReader _localReader = new();
+
     // Same-machine silos, over their Unix sockets. Connections are pooled by the URL's authority, which is unique per
     // silo, so every connection of a pool goes to the socket of the request that opened it.
     private readonly HttpClient _local = new(Handler(ConnectLocalSocketAsync)) { Timeout = TimeSpan.FromMinutes(2) };
@@ -106,6 +109,14 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
                 var location = await grain.EnsureLoadedAsync(info.Size).WaitAsync(LocateAttemptTimeout, cancellationToken).ConfigureAwait(false);
                 if (location.Length != expected)
                     throw new InvalidDataException($"shard {shard} has {location.Length} bytes; expected {expected}");
+                if (await TryReadLocalAsync(location, offset, length, consume, cancellationToken).ConfigureAwait(false) is bool found)
+                {
+                    if (found)
+                        return;
+                    if (++misses >= options.ShardAttempts)
+                        throw new IOException($"shard {shard} was evicted {misses} times before it could be read; the cache is too small for this read-ahead");
+                    continue;
+                }
                 string url = offset == 0 && length == expected
                     ? location.Url
                     : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{location.Url}?o={offset}&n={length}");
@@ -132,6 +143,30 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt)), cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    // Over the silo's raw local socket when it is on this machine: true read, false no longer resident, null not possible
+    // here (no usable socket), so the caller goes over HTTP.
+    private async Task<bool?> TryReadLocalAsync(ShardLocation location, int offset, int length, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken)
+    {
+        if (!options.UseLocalSocket || _localReader.PathFor(location.LocalSocket) is not { } path || !TryParseHandle(location.Url, out long handle))
+            return null;
+        try
+        {
+            return await _localReader.ReadAsync(path, new LocalShardReader.Item(handle, offset, length), consume, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LocalSocketUnusableException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The data-plane handle at the end of a shard URL (<c>.../s/{handle}</c>).</summary>
+    internal static bool TryParseHandle(string url, out long handle)
+    {
+        int at = url.LastIndexOf("/s/", StringComparison.Ordinal);
+        handle = 0;
+        return at >= 0 && long.TryParse(url.AsSpan(at + 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out handle);
     }
 
     private Task<HttpResponseMessage> GetAsync(string url, string? socket, CancellationToken cancellationToken) =>
@@ -195,6 +230,17 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     /// </summary>
     public async Task<bool> GetManyAsync(string baseUrl, string? localSocket, IReadOnlyList<long> handles, IReadOnlyList<Memory<byte>> targets, CancellationToken cancellationToken)
     {
+        if (options.UseLocalSocket && _localReader.PathFor(localSocket) is { } path)
+        {
+            try
+            {
+                return await _localReader.ReadAsync(path, [.. handles.Select((h, i) => new LocalShardReader.Item(h, 0, targets[i].Length))], targets, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LocalSocketUnusableException)
+            {
+                // Over HTTP below.
+            }
+        }
         string url = baseUrl + "/m/" + string.Join(',', handles.Select(h => h.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         using var response = await GetAsync(url, localSocket, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -221,6 +267,7 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
 
     public void Dispose()
     {
+        _localReader.Dispose();
         _http.Dispose();
         _local.Dispose();
     }

@@ -66,8 +66,12 @@ public sealed class LocalSocketTests
         var location = await c.LocateAsync(info, 0);
         Assert.NotNull(location.LocalSocket);
         // What a stale or foreign file at the advertised path looks like to the client: it exists but takes no connection.
-        File.Delete(location.LocalSocket);
-        await File.WriteAllTextAsync(location.LocalSocket, "not a socket");
+        // Both sockets: the HTTP one and the raw read one beside it.
+        foreach (var path in new[] { location.LocalSocket, location.LocalSocket + "r" })
+        {
+            File.Delete(path);
+            await File.WriteAllTextAsync(path, "not a socket");
+        }
 
         await using (var s = await c.Client.OpenReadAsync(TestCacheCluster.Uri("uds/c.bin")))
             Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
@@ -75,6 +79,45 @@ public sealed class LocalSocketTests
         var stats = await c.Client.GetClusterStatsAsync();
         Assert.Equal(data.Length, stats.Sum(s => s.BytesServed));
         Assert.Equal(0, stats.Sum(s => s.BytesServedLocal));
+    }
+
+    [Fact]
+    public async Task Read_OnlyTheRawReadSocketLeft_StillServedLocally()
+    {
+        await using var c = await TestCacheCluster.StartAsync(silos: 1);
+        var data = c.PutRandom("uds/e.bin", (3 << 20) + 17);
+        var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/e.bin"));
+        var location = await c.LocateAsync(info, 0);
+        Assert.True(File.Exists(location.LocalSocket + "r"), "the silo opens a raw read socket beside its HTTP one");
+        // Without the HTTP socket, a local read can only come through the raw one.
+        File.Delete(location.LocalSocket!);
+
+        await using (var s = await c.Client.OpenReadAsync(TestCacheCluster.Uri("uds/e.bin")))
+            Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
+        var buffer = new byte[1000];
+        Assert.Equal(1000, await c.Client.ReadRangeAsync(TestCacheCluster.Uri("uds/e.bin"), (2 << 20) - 500, buffer));
+        Assert.Equal(data.AsSpan((2 << 20) - 500, 1000).ToArray(), buffer);
+
+        var stats = await c.Client.GetClusterStatsAsync();
+        Assert.Equal(data.Length + 1000, stats.Sum(s => s.BytesServedLocal));
+        Assert.Equal(stats.Sum(s => s.BytesServed), stats.Sum(s => s.BytesServedLocal));
+    }
+
+    [Fact]
+    public async Task Read_RawReadSocketNotASocket_FallsBackToHttpOverTheLocalSocket()
+    {
+        await using var c = await TestCacheCluster.StartAsync(silos: 1);
+        var data = c.PutRandom("uds/f.bin", 2 << 20);
+        var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/f.bin"));
+        var location = await c.LocateAsync(info, 0);
+        File.Delete(location.LocalSocket + "r");
+        await File.WriteAllTextAsync(location.LocalSocket + "r", "not a socket");
+
+        await using (var s = await c.Client.OpenReadAsync(TestCacheCluster.Uri("uds/f.bin")))
+            Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
+
+        var stats = await c.Client.GetClusterStatsAsync();
+        Assert.Equal(data.Length, stats.Sum(s => s.BytesServedLocal));
     }
 
     [Fact]

@@ -32,6 +32,7 @@ internal sealed partial class DataPlaneServer(
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private string? _socket;
+    private RawLocalServer? _raw;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -53,6 +54,12 @@ internal sealed partial class DataPlaneServer(
             app.MapGet("/m/{handles}", ServeManyAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             _app = app;
+            if (_socket is not null)
+            {
+                // Reads for same-machine clients, without Kestrel's copy; started before the endpoint is advertised.
+                _raw = new RawLocalServer(store, Verified, instruments, logger);
+                _raw.Start(_socket + RawLocalServer.PathSuffix);
+            }
 
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
             var bound = new Uri(addresses.First(a => !a.StartsWith("http://unix:", StringComparison.Ordinal)));
@@ -217,6 +224,8 @@ internal sealed partial class DataPlaneServer(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_raw is not null)
+            await _raw.DisposeAsync().ConfigureAwait(false);
         if (_app is not null)
             await _app.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -224,6 +233,8 @@ internal sealed partial class DataPlaneServer(
     public async ValueTask DisposeAsync()
     {
         _stopping.Dispose();
+        if (_raw is not null)
+            await _raw.DisposeAsync().ConfigureAwait(false);
         if (_app is not null)
             await _app.DisposeAsync().ConfigureAwait(false);
         if (_socket is not null)
