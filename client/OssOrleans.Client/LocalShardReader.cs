@@ -54,6 +54,10 @@ internal sealed class LocalShardReader : IDisposable
             reusable = true;
             return true;
         }
+        catch (SocketException ex)
+        {
+            throw Broken(path, ex);
+        }
         finally
         {
             Release(path, socket, reusable);
@@ -80,11 +84,20 @@ internal sealed class LocalShardReader : IDisposable
             reusable = body.Remaining == 0;
             return true;
         }
+        catch (SocketException ex)
+        {
+            throw Broken(path, ex);
+        }
         finally
         {
             Release(path, socket, reusable);
         }
     }
+
+    // A connection cut mid-request (the silo stopped or was killed): an IOException, which callers retry like any lost
+    // silo, through the grains.
+    private static IOException Broken(string path, SocketException ex) =>
+        new($"local data plane {path}: connection lost ({ex.SocketErrorCode})", ex);
 
     // Sends the request and reads the answer's header; false when the silo says an item is not resident.
     private static async Task<bool> RequestAsync(Socket socket, IReadOnlyList<Item> items, CancellationToken cancellationToken)
