@@ -93,6 +93,50 @@ public sealed class ShardStoreTests
     }
 
     [Fact]
+    public void ShortShard_ReusesTheArrayOfAnEvictedOneOfItsClass_WithinTheCapacity()
+    {
+        var store = NewStore(2);
+        var first = store.Rent(5000);
+        Assert.Equal(8192, first.Length);
+        long h = store.Add("s0", first, 5000, 0);
+        Assert.True(store.TryLease(h, out var lease));
+        Assert.Equal(5000, lease.Memory.Length);
+        lease.Dispose();
+
+        // 16 more short shards of the same class: the early ones are evicted (capacity 128 KiB, charged 8 KiB each) and
+        // later ones take their arrays instead of new memory.
+        var seen = new HashSet<byte[]>(ReferenceEqualityComparer.Instance) { first };
+        int reused = 0;
+        for (int i = 1; i <= 32; i++)
+        {
+            var b = store.Rent(4100 + i);
+            if (!seen.Add(b))
+                reused++;
+            store.Add("s" + i, b, 4100 + i, 0);
+            Assert.True(store.AllocatedBytes <= 2L * Shard, $"allocated {store.AllocatedBytes}");
+        }
+        Assert.True(reused >= 15, $"only {reused} arrays were reused");
+
+        // A full shard at the capacity takes the memory of idle short arrays rather than grow past it.
+        store.Add("full", Fill(store, 3), Shard, 0);
+        Assert.True(store.AllocatedBytes <= 2L * Shard, $"allocated {store.AllocatedBytes}");
+    }
+
+    [Theory]
+    [InlineData(1, 4096)]
+    [InlineData(4096, 4096)]
+    [InlineData(4097, 8192)]
+    [InlineData(130_000, 131_072)]
+    [InlineData(131_072, 131_072)]
+    [InlineData(131_073, 147_456)]
+    [InlineData(70_000, 73_728)]
+    public void ShortClass_RoundsUpByAtMostASixteenth(int length, int expected)
+    {
+        Assert.Equal(expected, ShardStore.ShortClass(length));
+        Assert.Equal(expected, ShardStore.ShortClass(expected));
+    }
+
+    [Fact]
     public void Verify_APartChecksOnlyTheBlocksUnderIt_AndTheFirstCheckReadsTheWholeShard()
     {
         const int size = 4 * ShardStore.CrcBlockSize;
