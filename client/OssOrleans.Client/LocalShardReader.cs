@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 
@@ -7,13 +6,10 @@ namespace OssOrleans.Client;
 /// <summary>
 /// Reads shards from a silo on this machine over its raw local socket (the silo's Unix socket path plus "r"): one small
 /// binary request, the bytes straight back, no HTTP. Connections are kept per socket path and reused, one request at a
-/// time each. Frames as the silo's <c>RawLocalServer</c> documents them.
+/// time each. Frames as <see cref="LocalReadFrames"/> defines them.
 /// </summary>
 internal sealed class LocalShardReader : IDisposable
 {
-    private const int MaxItems = 256;
-    private const byte Ok = 0, NotResident = 1;
-
     private readonly ConcurrentDictionary<string, ConcurrentBag<Socket>> _idle = new(StringComparer.Ordinal);
     // Sockets that exist but could not be connected to (another user's, a stale file): HTTP from then on.
     private readonly ConcurrentDictionary<string, bool> _unusable = new(StringComparer.Ordinal);
@@ -30,7 +26,7 @@ internal sealed class LocalShardReader : IDisposable
     {
         if (httpSocket is null)
             return null;
-        string path = httpSocket + "r";
+        string path = LocalReadFrames.PathFor(httpSocket);
         return !_unusable.ContainsKey(path) && File.Exists(path) ? path : null;
     }
 
@@ -102,31 +98,28 @@ internal sealed class LocalShardReader : IDisposable
     // Sends the request and reads the answer's header; false when the silo says an item is not resident.
     private static async Task<bool> RequestAsync(Socket socket, IReadOnlyList<Item> items, CancellationToken cancellationToken)
     {
-        if (items.Count is < 1 or > MaxItems)
-            throw new ArgumentOutOfRangeException(nameof(items), $"1 to {MaxItems} items per request, not {items.Count}");
-        var request = new byte[4 + 16 * items.Count];
-        BinaryPrimitives.WriteInt32LittleEndian(request, items.Count);
+        if (items.Count is < 1 or > LocalReadFrames.MaxItems)
+            throw new ArgumentOutOfRangeException(nameof(items), $"1 to {LocalReadFrames.MaxItems} items per request, not {items.Count}");
+        var request = new byte[LocalReadFrames.HeaderBytes + LocalReadFrames.ItemBytes * items.Count];
+        LocalReadFrames.WriteCount(request, items.Count);
         long expected = 0;
         for (int i = 0; i < items.Count; i++)
         {
-            var span = request.AsSpan(4 + 16 * i);
-            BinaryPrimitives.WriteInt64LittleEndian(span, items[i].Handle);
-            BinaryPrimitives.WriteInt32LittleEndian(span[8..], items[i].Offset);
-            BinaryPrimitives.WriteInt32LittleEndian(span[12..], items[i].Length);
+            LocalReadFrames.WriteItem(request.AsSpan(LocalReadFrames.HeaderBytes + LocalReadFrames.ItemBytes * i), items[i].Handle, items[i].Offset, items[i].Length);
             expected += items[i].Length;
         }
         for (var rest = request.AsMemory(); !rest.IsEmpty;)
             rest = rest[await socket.SendAsync(rest, SocketFlags.None, cancellationToken).ConfigureAwait(false)..];
 
-        var answer = new byte[9];
+        var answer = new byte[LocalReadFrames.AnswerBytes];
         await ReceiveExactlyAsync(socket, answer, cancellationToken).ConfigureAwait(false);
-        long total = BinaryPrimitives.ReadInt64LittleEndian(answer.AsSpan(1));
-        return answer[0] switch
+        var (status, total) = LocalReadFrames.ReadAnswer(answer);
+        return status switch
         {
-            Ok when total == expected => true,
-            Ok => throw new IOException($"local data plane: {total} bytes announced for {items.Count} items, expected {expected}"),
-            NotResident => false,
-            _ => throw new InvalidDataException($"local data plane refused the request (status {answer[0]})"),
+            LocalReadFrames.Ok when total == expected => true,
+            LocalReadFrames.Ok => throw new IOException($"local data plane: {total} bytes announced for {items.Count} items, expected {expected}"),
+            LocalReadFrames.NotResident => false,
+            _ => throw new InvalidDataException($"local data plane refused the request (status {status})"),
         };
     }
 

@@ -1,4 +1,5 @@
 using OssOrleans.Client;
+using OssOrleans.Client.Datasets;
 
 namespace OssOrleans.ClusterTests;
 
@@ -28,7 +29,7 @@ public sealed class LocalSocketTests
             bytes += c.PutRandom($"uds-ds/{i:D2}.bin", 3000 + i, seed: i).Length;
 
         // Small samples come through the run grains and batch GETs, not the shard path.
-        var ds = await OssOrleans.Client.Datasets.OssIterableDataset.FromPrefixAsync(c.Client, TestCacheCluster.Uri("uds-ds/"));
+        var ds = await OssIterableDataset.FromPrefixAsync(c.Client, TestCacheCluster.Uri("uds-ds/"));
         int n = 0;
         await foreach (var item in ds)
         {
@@ -60,18 +61,11 @@ public sealed class LocalSocketTests
     [Fact]
     public async Task Read_SocketPathIsNotASocket_FallsBackToTcpWithCorrectBytes()
     {
-        await using var c = await TestCacheCluster.StartAsync(silos: 1);
-        var data = c.PutRandom("uds/c.bin", 2 << 20);
-        var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/c.bin"));
-        var location = await c.LocateAsync(info, 0);
-        Assert.NotNull(location.LocalSocket);
-        // What a stale or foreign file at the advertised path looks like to the client: it exists but takes no connection.
+        var (c, data, socket) = await OneSiloHoldingAsync("uds/c.bin", 2 << 20);
+        await using var _ = c;
         // Both sockets: the HTTP one and the raw read one beside it.
-        foreach (var path in new[] { location.LocalSocket, location.LocalSocket + "r" })
-        {
-            File.Delete(path);
-            await File.WriteAllTextAsync(path, "not a socket");
-        }
+        await NotASocketAsync(socket);
+        await NotASocketAsync(LocalReadFrames.PathFor(socket));
 
         await using (var s = await c.Client.OpenReadAsync(TestCacheCluster.Uri("uds/c.bin")))
             Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
@@ -84,13 +78,11 @@ public sealed class LocalSocketTests
     [Fact]
     public async Task Read_OnlyTheRawReadSocketLeft_StillServedLocally()
     {
-        await using var c = await TestCacheCluster.StartAsync(silos: 1);
-        var data = c.PutRandom("uds/e.bin", (3 << 20) + 17);
-        var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/e.bin"));
-        var location = await c.LocateAsync(info, 0);
-        Assert.True(File.Exists(location.LocalSocket + "r"), "the silo opens a raw read socket beside its HTTP one");
+        var (c, data, socket) = await OneSiloHoldingAsync("uds/e.bin", (3 << 20) + 17);
+        await using var _ = c;
+        Assert.True(File.Exists(LocalReadFrames.PathFor(socket)), "the silo opens a raw read socket beside its HTTP one");
         // Without the HTTP socket, a local read can only come through the raw one.
-        File.Delete(location.LocalSocket!);
+        File.Delete(socket);
 
         await using (var s = await c.Client.OpenReadAsync(TestCacheCluster.Uri("uds/e.bin")))
             Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
@@ -106,12 +98,9 @@ public sealed class LocalSocketTests
     [Fact]
     public async Task Read_RawReadSocketNotASocket_FallsBackToHttpOverTheLocalSocket()
     {
-        await using var c = await TestCacheCluster.StartAsync(silos: 1);
-        var data = c.PutRandom("uds/f.bin", 2 << 20);
-        var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/f.bin"));
-        var location = await c.LocateAsync(info, 0);
-        File.Delete(location.LocalSocket + "r");
-        await File.WriteAllTextAsync(location.LocalSocket + "r", "not a socket");
+        var (c, data, socket) = await OneSiloHoldingAsync("uds/f.bin", 2 << 20);
+        await using var _ = c;
+        await NotASocketAsync(LocalReadFrames.PathFor(socket));
 
         await using (var s = await c.Client.OpenReadAsync(TestCacheCluster.Uri("uds/f.bin")))
             Assert.Equal(data, await ReadTestHelpers.ReadAllAsync(s));
@@ -128,5 +117,22 @@ public sealed class LocalSocketTests
         var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/d.bin"));
         var location = await c.LocateAsync(info, 0);
         Assert.Null(location.LocalSocket);
+    }
+
+    // A one-silo cluster holding a random object, and the silo's Unix socket as its shard locations advertise it.
+    private static async Task<(TestCacheCluster Cluster, byte[] Data, string Socket)> OneSiloHoldingAsync(string key, int size)
+    {
+        var c = await TestCacheCluster.StartAsync(silos: 1);
+        var data = c.PutRandom(key, size);
+        var location = await c.LocateAsync(await c.Client.StatAsync(TestCacheCluster.Uri(key)), 0);
+        Assert.NotNull(location.LocalSocket);
+        return (c, data, location.LocalSocket);
+    }
+
+    // What a stale or foreign file at an advertised socket path looks like to the client: it exists but takes no connection.
+    private static async Task NotASocketAsync(string path)
+    {
+        File.Delete(path);
+        await File.WriteAllTextAsync(path, "not a socket");
     }
 }

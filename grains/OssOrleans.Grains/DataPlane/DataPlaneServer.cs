@@ -58,7 +58,7 @@ internal sealed partial class DataPlaneServer(
             {
                 // Reads for same-machine clients, without Kestrel's copy; started before the endpoint is advertised.
                 _raw = new RawLocalServer(store, Verified, instruments, logger);
-                _raw.Start(_socket + RawLocalServer.PathSuffix);
+                _raw.Start(LocalReadFrames.PathFor(_socket));
             }
 
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;

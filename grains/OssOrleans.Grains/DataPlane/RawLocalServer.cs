@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using OssOrleans.Grains.Cache;
@@ -6,13 +5,11 @@ using OssOrleans.Grains.Cache;
 namespace OssOrleans.Grains.DataPlane;
 
 /// <summary>
-/// The data plane's read path for clients on the silo's machine: a Unix socket beside the HTTP one (its path plus
-/// <see cref="PathSuffix"/>) that sends resident shards straight from their buffers. Kestrel copies every response byte
-/// into its pipe before sending it (13% of the silo's CPU in a cached dataset epoch, perf); here the kernel's copy is
-/// the only one. Frames, little-endian: a request is a count (int32, 1 to <see cref="MaxItems"/>) and per item a handle
-/// (int64), offset (int32) and length (int32); the answer is a status (one byte: 0 ok, 1 an item is not resident or
-/// failed its CRC check, so ask the grains again, 2 a bad request) and the total length (int64), then on 0 the items'
-/// bytes in the order asked. A connection carries one request at a time, any number in turn.
+/// The data plane's read path for clients on the silo's machine: a Unix socket beside the HTTP one
+/// (<see cref="LocalReadFrames.PathFor"/>) that sends resident shards straight from their buffers. Kestrel copies every
+/// response byte into its pipe before sending it (13% of the silo's CPU in a cached dataset epoch, perf); here the
+/// kernel's copy is the only one. Frames as <see cref="LocalReadFrames"/> defines them; a connection carries one request
+/// at a time, any number in turn.
 /// </summary>
 internal sealed partial class RawLocalServer(
     ShardStore store,
@@ -20,12 +17,6 @@ internal sealed partial class RawLocalServer(
     CacheInstruments instruments,
     ILogger logger) : IAsyncDisposable
 {
-    public const string PathSuffix = "r";
-
-    public const int MaxItems = 256;
-
-    public const byte Ok = 0, NotResident = 1, BadRequest = 2;
-
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private string? _path;
@@ -78,21 +69,21 @@ internal sealed partial class RawLocalServer(
     {
         using (connection)
         {
-            var header = new byte[4];
-            var request = new byte[16 * 64];
+            var header = new byte[LocalReadFrames.HeaderBytes];
+            var request = new byte[LocalReadFrames.ItemBytes * 64];
             try
             {
                 while (await ReceiveExactlyAsync(connection, header).ConfigureAwait(false))
                 {
-                    int count = BinaryPrimitives.ReadInt32LittleEndian(header);
-                    if (count is < 1 or > MaxItems)
+                    int count = LocalReadFrames.ReadCount(header);
+                    if (count is < 1 or > LocalReadFrames.MaxItems)
                     {
-                        await SendAnswerAsync(connection, BadRequest, 0).ConfigureAwait(false);
+                        await SendAnswerAsync(connection, LocalReadFrames.BadRequest, 0).ConfigureAwait(false);
                         return;
                     }
-                    if (request.Length < 16 * count)
-                        request = new byte[16 * MaxItems];
-                    if (!await ReceiveExactlyAsync(connection, request.AsMemory(0, 16 * count)).ConfigureAwait(false))
+                    if (request.Length < LocalReadFrames.ItemBytes * count)
+                        request = new byte[LocalReadFrames.ItemBytes * LocalReadFrames.MaxItems];
+                    if (!await ReceiveExactlyAsync(connection, request.AsMemory(0, LocalReadFrames.ItemBytes * count)).ConfigureAwait(false))
                         return;
                     if (!await ServeRequestAsync(connection, request, count).ConfigureAwait(false))
                         return;
@@ -111,33 +102,30 @@ internal sealed partial class RawLocalServer(
         var leases = new List<(ShardLease Lease, int Offset, int Length)>(count);
         try
         {
-            byte status = Ok;
+            byte status = LocalReadFrames.Ok;
             long total = 0;
-            for (int i = 0; i < count && status == Ok; i++)
+            for (int i = 0; i < count && status == LocalReadFrames.Ok; i++)
             {
-                var item = request.AsSpan(16 * i, 16);
-                long handle = BinaryPrimitives.ReadInt64LittleEndian(item);
-                int offset = BinaryPrimitives.ReadInt32LittleEndian(item[8..]);
-                int length = BinaryPrimitives.ReadInt32LittleEndian(item[12..]);
+                var (handle, offset, length) = LocalReadFrames.ReadItem(request.AsSpan(LocalReadFrames.ItemBytes * i, LocalReadFrames.ItemBytes));
                 if (!store.TryLease(handle, out var lease))
                 {
-                    status = NotResident;
+                    status = LocalReadFrames.NotResident;
                     break;
                 }
                 if (offset < 0 || length < 0 || (long)offset + length > lease.Memory.Length)
                 {
                     lease.Dispose();
-                    status = BadRequest;
+                    status = LocalReadFrames.BadRequest;
                     break;
                 }
                 leases.Add((lease, offset, length));
                 if (!verify(lease, offset, length))
-                    status = NotResident;
+                    status = LocalReadFrames.NotResident;
                 total += length;
             }
-            await SendAnswerAsync(connection, status, status == Ok ? total : 0).ConfigureAwait(false);
-            if (status != Ok)
-                return status == NotResident;
+            await SendAnswerAsync(connection, status, status == LocalReadFrames.Ok ? total : 0).ConfigureAwait(false);
+            if (status != LocalReadFrames.Ok)
+                return status == LocalReadFrames.NotResident;
             foreach (var (lease, offset, length) in leases)
             {
                 for (var rest = lease.Memory.Slice(offset, length); !rest.IsEmpty;)
@@ -155,9 +143,8 @@ internal sealed partial class RawLocalServer(
 
     private async Task SendAnswerAsync(Socket connection, byte status, long total)
     {
-        var answer = new byte[9];
-        answer[0] = status;
-        BinaryPrimitives.WriteInt64LittleEndian(answer.AsSpan(1), total);
+        var answer = new byte[LocalReadFrames.AnswerBytes];
+        LocalReadFrames.WriteAnswer(answer, status, total);
         for (var rest = answer.AsMemory(); !rest.IsEmpty;)
             rest = rest[await connection.SendAsync(rest, SocketFlags.None, _stopping.Token).ConfigureAwait(false)..];
     }
