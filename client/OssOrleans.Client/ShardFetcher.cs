@@ -149,7 +149,7 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     // here (no usable socket), so the caller goes over HTTP.
     private async Task<bool?> TryReadLocalAsync(ShardLocation location, int offset, int length, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken)
     {
-        if (!options.UseLocalSocket || _localReader.PathFor(location.LocalSocket) is not { } path || !TryParseHandle(location.Url, out long handle))
+        if (!options.UseLocalSocket || _localReader.PathFor(location.LocalSocket) is not { } path || !TryParseShardUrl(location.Url, out _, out long handle))
             return null;
         try
         {
@@ -161,11 +161,11 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         }
     }
 
-    /// <summary>The data-plane handle at the end of a shard URL (<c>.../s/{handle}</c>).</summary>
-    internal static bool TryParseHandle(string url, out long handle)
+    /// <summary>The data-plane handle at the end of a shard URL (<c>{silo}/s/{handle}</c>), and the silo's base URL before it.</summary>
+    internal static bool TryParseShardUrl(string url, out string silo, out long handle)
     {
         int at = url.LastIndexOf("/s/", StringComparison.Ordinal);
-        handle = 0;
+        (silo, handle) = (at < 0 ? "" : url[..at], 0);
         return at >= 0 && long.TryParse(url.AsSpan(at + 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out handle);
     }
 

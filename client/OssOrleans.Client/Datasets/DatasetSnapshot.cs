@@ -229,15 +229,11 @@ internal sealed class DatasetSnapshot
                 case DatasetItemStatus.Failed:
                     throw new DatasetItemException(uri, loc.Error ?? "the origin failed");
             }
-            string url = loc.Location!.Url;
-            int at = url.LastIndexOf("/s/", StringComparison.Ordinal);
-            if (at < 0 || !long.TryParse(url.AsSpan(at + 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long handle)
-                || loc.Location.Length != _items[i].Size)
+            if (!ShardFetcher.TryParseShardUrl(loc.Location!.Url, out string silo, out long handle) || loc.Location.Length != _items[i].Size)
             {
                 other.Add(pos);
                 continue;
             }
-            string silo = url[..at];
             if (!bySilo.TryGetValue(silo, out var list))
                 bySilo[silo] = list = [];
             sockets[silo] = loc.Location.LocalSocket;
