@@ -176,12 +176,20 @@ internal sealed class ShardStore
         {
             if (ReferenceEquals(bag, keep))
                 continue;
-            while (Interlocked.Read(ref _allocated) + size > Capacity && bag.TryTake(out var idle))
+            while (Interlocked.Read(ref _allocated) + size > Capacity && TryDropIdle(bag))
             {
-                Interlocked.Add(ref _pooledBytes, -idle.Length);
-                Interlocked.Add(ref _allocated, -idle.Length);
             }
         }
+    }
+
+    // Lets the GC have one idle buffer of the pool.
+    private bool TryDropIdle(ConcurrentBag<byte[]> pool)
+    {
+        if (!pool.TryTake(out var idle))
+            return false;
+        Interlocked.Add(ref _pooledBytes, -idle.Length);
+        Interlocked.Add(ref _allocated, -idle.Length);
+        return true;
     }
 
     /// <summary>Stores a loaded shard and returns its data-plane handle; evicts older shards to stay within capacity.</summary>
@@ -252,17 +260,10 @@ internal sealed class ShardStore
     // its capacity.
     private void TrimPool()
     {
-        while (Interlocked.Read(ref _pooledBytes) + Interlocked.Read(ref _used) > Capacity && _pool.TryTake(out var idle))
+        foreach (var bag in _shortPool.Values.Prepend(_pool))
         {
-            Interlocked.Add(ref _pooledBytes, -idle.Length);
-            Interlocked.Add(ref _allocated, -idle.Length);
-        }
-        foreach (var bag in _shortPool.Values)
-        {
-            while (Interlocked.Read(ref _pooledBytes) + Interlocked.Read(ref _used) > Capacity && bag.TryTake(out var idle))
+            while (Interlocked.Read(ref _pooledBytes) + Interlocked.Read(ref _used) > Capacity && TryDropIdle(bag))
             {
-                Interlocked.Add(ref _pooledBytes, -idle.Length);
-                Interlocked.Add(ref _allocated, -idle.Length);
             }
         }
     }
