@@ -19,26 +19,15 @@ public sealed partial class OssCacheClient
         var target = ObjectUri.Parse(uri).RequireObject();
         options ??= new WriteOptions();
         options.Validate();
-        var grain = Cluster.GetGrain<IUploadGrain>(Guid.NewGuid().ToString("N"));
-        var session = await grain.StartAsync(target, options.CreateOnly).WaitAsync(cancellationToken).ConfigureAwait(false);
-        var uploader = new PartUploader(this, session, options.WriteThrough);
-        try
+        var grain = Cluster.GetGrain<IUploadGrain>(TenantKeys.Owned(Tenant, Guid.NewGuid().ToString("N")));
+        var session = await grain.StartAsync(target, options.CreateOnly, options.PartSize).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (session.Targets.Length == 0)
         {
-            await uploader.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            await grain.AbortAsync(session).ConfigureAwait(false);
+            throw new InvalidOperationException("no silo of the cluster has a data plane to upload to");
         }
-        catch (Exception ex)
-        {
-            try
-            {
-                await grain.AbortAsync(session).ConfigureAwait(false);
-            }
-            catch (Exception abort) when (abort is not OperationCanceledException)
-            {
-                throw new AggregateException($"opening {target} for writing failed, and so did aborting its upload", ex, abort);
-            }
-            throw;
-        }
-        return new OssWriteStream(grain, session, uploader, options.EffectivePartSize(session.ShardSize), options.UploadConcurrency, cancellationToken);
+        var uploader = new PartUploader(Shards.Http, session, options.WriteThrough);
+        return new OssWriteStream(grain, session, uploader, session.PartSize, options.UploadConcurrency, cancellationToken);
     }
 
     /// <summary>
@@ -55,7 +44,7 @@ public sealed partial class OssCacheClient
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var prefix = ObjectUri.Parse(prefixUri);
-        string id = Guid.NewGuid().ToString("N");
+        string id = TenantKeys.Owned(Tenant, Guid.NewGuid().ToString("N"));
         var grain = Cluster.GetGrain<IWarmJobGrain>(id);
         await grain.StartAsync(prefix, options.ObjectConcurrency).WaitAsync(cancellationToken).ConfigureAwait(false);
         return new WarmJob(id, grain);

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OssOrleans.Client.Security;
 
 namespace OssOrleans.Client;
 
@@ -24,7 +25,8 @@ public sealed partial class OssCacheClient : IAsyncDisposable
         Cluster = cluster;
         Options = options;
         _host = host;
-        Shards = new ShardFetcher(cluster, options);
+        Tenant = ClientCredentials.Resolve(options).Tenant;
+        Shards = new ShardFetcher(cluster, options, ClientTls.Resolve(options));
         // Bounded: open-order prefetch is a hint; when many objects are opened at once the oldest hints are kept.
         _openPrefetch = Channel.CreateBounded<(ObjectInfo, long)>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         _prefetchLoop = Task.Run(PrefetchInOpenOrderAsync);
@@ -35,6 +37,9 @@ public sealed partial class OssCacheClient : IAsyncDisposable
     internal OssClientOptions Options { get; }
 
     internal ShardFetcher Shards { get; }
+
+    /// <summary>The tenant this client acts as (its access key id, or <c>anonymous</c>): the owner of the uploads, jobs and dataset snapshots it makes.</summary>
+    public string Tenant { get; }
 
     /// <summary>Connects to the cluster through its gateways.</summary>
     public static async Task<OssCacheClient> ConnectAsync(OssClientOptions options, CancellationToken cancellationToken = default)
@@ -48,6 +53,7 @@ public sealed partial class OssCacheClient : IAsyncDisposable
         {
             client.UseStaticClustering(endpoints);
             client.Configure<Orleans.Configuration.ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
+            client.UseOssCredentials(options);
         });
         var host = builder.Build();
         try
@@ -62,7 +68,11 @@ public sealed partial class OssCacheClient : IAsyncDisposable
         return new OssCacheClient(host.Services.GetRequiredService<IClusterClient>(), options, host);
     }
 
-    /// <summary>Wraps an Orleans client the application already has (for example in a co-hosted service or a test cluster).</summary>
+    /// <summary>
+    /// Wraps an Orleans client the application already has (for example in a co-hosted service or a test cluster). On a
+    /// cluster with tenants, build that client with <see cref="OssClientBuilderExtensions.UseOssCredentials"/> and the same
+    /// <paramref name="options"/>, so its calls carry the tenant's proof.
+    /// </summary>
     public static OssCacheClient FromClusterClient(IClusterClient cluster, OssClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);

@@ -37,6 +37,40 @@ public sealed class OssClientOptions
     /// </summary>
     public bool UseLocalSocket { get; set; } = true;
 
+    /// <summary>
+    /// The access key id of the tenant this client acts as (the silo's <c>Auth:Tenants</c>). Default: the environment
+    /// variable <c>OSSORLEANS_ACCESS_KEY_ID</c>, else <see cref="CredentialFile"/>; none at all is anonymous, which only a
+    /// cluster without tenants (the embedded default) accepts.
+    /// </summary>
+    public string? AccessKeyId { get; set; }
+
+    /// <summary>The tenant's secret. Default: <c>OSSORLEANS_ACCESS_KEY_SECRET</c>. Only a key derived from it is kept; never logged.</summary>
+    public string? AccessKeySecret { get; set; }
+
+    /// <summary>
+    /// A JSON file <c>{"AccessKeyId": ..., "AccessKeySecret": ...}</c> (the shape of the origin's credential file), read when
+    /// no key is given otherwise. Default: <c>OSSORLEANS_CREDENTIAL_FILE</c>. Refused when group or others may read it.
+    /// </summary>
+    public string? CredentialFile { get; set; }
+
+    /// <summary>
+    /// PEM file of the CA that signs the cluster's certificates: when set, the client talks TLS to the gateways and to
+    /// https data planes, and trusts only certificates from this CA. Default: <c>OSSORLEANS_TLS_CA_FILE</c>.
+    /// </summary>
+    public string? TlsCaFile { get; set; }
+
+    /// <summary>This client's certificate (PEM, or <c>.pfx</c>), for clusters that require one. Default: <c>OSSORLEANS_TLS_CERTIFICATE_FILE</c>.</summary>
+    public string? TlsCertificateFile { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificateFile"/> (owner-only). Default: <c>OSSORLEANS_TLS_KEY_FILE</c>.</summary>
+    public string? TlsKeyFile { get; set; }
+
+    /// <summary>
+    /// Check the CRC-64 of every shard or range received against the CRC the cluster computed when it loaded the shard,
+    /// before any byte is handed out. Default true; turning it off is for measuring what the check costs.
+    /// </summary>
+    public bool VerifyCrc { get; set; } = true;
+
     internal void Validate()
     {
         if (Gateways.Count == 0)

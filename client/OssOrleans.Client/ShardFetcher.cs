@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
+using OssOrleans.Checksums;
+using OssOrleans.Client.Security;
+using OssOrleans.Client.Transport;
 
 namespace OssOrleans.Client;
 
@@ -23,17 +23,13 @@ internal sealed class ShardBuffer(ArrayPool<byte> pool, byte[] array, int length
 }
 
 /// <summary>
-/// Fetches one shard: asks its grain to load it (once per cluster) and where it is, then GETs the bytes from that
-/// silo's data plane. A shard evicted between the two steps, or a silo lost, is retried; origin errors are not
-/// (the silo already retried the origin).
+/// Fetches one shard: asks its grain to load it (once per cluster) and where it is, then reads the bytes from that
+/// silo's data plane with the location's capability, over the first transport that reaches it (raw local socket, HTTP over
+/// the Unix socket, TCP). Every byte is checked against the shard's CRC-64 before it is handed out. A shard evicted between
+/// the two steps, a refused capability, or a silo lost, is retried; origin errors are not (the silo already retried the origin).
 /// </summary>
-internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions options) : IDisposable
+internal sealed class ShardFetcher : IDisposable
 {
-    // The client's own pool of shard buffers: the shared pool keeps only a few arrays this large per core, and a
-    // missed rent costs fresh pages (10% of a reader's CPU in the cold-read benchmark). It retains about two
-    // read-ahead windows, which bounds its idle memory.
-    private readonly ArrayPool<byte> _buffers = ArrayPool<byte>.Create(maxArrayLength: 64 << 20, maxArraysPerBucket: 2 * options.ReadAheadShards + 2);
-
     // Loss of a silo is only noticed after membership declares it dead, which takes seconds; keep trying that long.
     private static readonly TimeSpan ClusterFaultBudget = TimeSpan.FromSeconds(60);
 
@@ -42,22 +38,35 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     // repeated call queues behind a load still in progress and returns as soon as it finishes.
     private static readonly TimeSpan LocateAttemptTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly HttpClient _http = new(Handler(connect: null)) { Timeout = TimeSpan.FromMinutes(2) };
+    // Reads whose bytes did not match the shard's CRC, before the read fails for good: a flipped bit on the way is worth
+    // another try; bytes that keep failing are not the shard's.
+    private const int MaxCorruptReads = 3;
 
-    // Reads from same-machine silos without HTTP (their raw local sockets).
-    private readonly LocalShardReader _localReader = new();
+    private readonly IClusterClient _cluster;
+    private readonly OssClientOptions _options;
 
-    // Same-machine silos, over their Unix sockets. Connections are pooled by the URL's authority, which is unique per
-    // silo, so every connection of a pool goes to the socket of the request that opened it.
-    private readonly HttpClient _local = new(Handler(ConnectLocalSocketAsync)) { Timeout = TimeSpan.FromMinutes(2) };
+    // The client's own pool of shard buffers: the shared pool keeps only a few arrays this large per core, and a
+    // missed rent costs fresh pages (10% of a reader's CPU in the cold-read benchmark). It retains about two
+    // read-ahead windows, which bounds its idle memory.
+    private readonly ArrayPool<byte> _buffers;
+    private readonly RawSocketTransport _raw = new();
+    private readonly IShardTransport[] _transports;
 
-    private static readonly HttpRequestOptionsKey<string> SocketOption = new("OssOrleans.LocalSocket");
+    public ShardFetcher(IClusterClient cluster, OssClientOptions options, ClientTls tls)
+    {
+        _cluster = cluster;
+        _options = options;
+        _buffers = ArrayPool<byte>.Create(maxArrayLength: 64 << 20, maxArraysPerBucket: 2 * options.ReadAheadShards + 2);
+        Http = new DataPlaneHttp(tls);
+        var tcp = new TcpHttpTransport(Http);
+        _transports = options.UseLocalSocket ? [_raw, new UnixHttpTransport(Http), tcp] : [tcp];
+    }
 
-    // Sockets that exist but could not be used (another user's, a stale file): TCP from then on.
-    private readonly ConcurrentDictionary<string, bool> _unusableSockets = new(StringComparer.Ordinal);
+    /// <summary>The HTTP paths to the data planes (also for part uploads).</summary>
+    public DataPlaneHttp Http { get; }
 
     /// <summary>Shards beyond a stream's read-ahead that the cluster loads for it (<see cref="OssClientOptions.ClusterReadAheadShards"/>).</summary>
-    public int ClusterReadAheadShards => options.ClusterReadAheadShards;
+    public int ClusterReadAheadShards => _options.ClusterReadAheadShards;
 
     /// <summary>
     /// Asks the cluster to load a shard from the origin (once per cluster, as for a fetch) without sending it here. Fire
@@ -65,7 +74,7 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     /// </summary>
     public void Prefetch(ObjectInfo info, int index)
     {
-        var grain = cluster.GetGrain<IShardGrain>(info.Shard(index).ToGrainKey());
+        var grain = _cluster.GetGrain<IShardGrain>(info.Shard(index).ToGrainKey());
         _ = grain.EnsureLoadedAsync(info.Size).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
@@ -92,6 +101,8 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
     /// Fetches bytes [offset, offset + length) of a shard and hands the response body to <paramref name="consume"/>, which
     /// must read exactly <paramref name="length"/> bytes (straight into the caller's memory: no shard-sized buffer). The
     /// shard is loaded once per cluster as for a whole fetch; on a retry <paramref name="consume"/> runs again from the start.
+    /// The call returns only once the bytes consumed have been checked against the shard's CRC-64; bytes that fail it are
+    /// read again, and an <see cref="OssIntegrityException"/> ends a read whose bytes keep failing.
     /// </summary>
     public async Task FetchSpanAsync(ObjectInfo info, int index, int offset, int length, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken)
     {
@@ -99,44 +110,32 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         int expected = shard.LengthIn(info.Size);
         if (offset < 0 || length < 0 || offset + length > expected)
             throw new ArgumentOutOfRangeException(nameof(length), $"bytes [{offset}, {offset + length}) are not within shard {shard} ({expected} bytes)");
-        var grain = cluster.GetGrain<IShardGrain>(shard.ToGrainKey());
+        var grain = _cluster.GetGrain<IShardGrain>(shard.ToGrainKey());
         var deadline = DateTime.UtcNow + ClusterFaultBudget;
-        int misses = 0;
+        int misses = 0, corrupt = 0;
         for (int attempt = 1; ; attempt++)
         {
             try
             {
                 var location = await grain.EnsureLoadedAsync(info.Size).WaitAsync(LocateAttemptTimeout, cancellationToken).ConfigureAwait(false);
                 if (location.Length != expected)
-                    throw new InvalidDataException($"shard {shard} has {location.Length} bytes; expected {expected}");
-                if (await TryReadLocalAsync(location, offset, length, consume, cancellationToken).ConfigureAwait(false) is bool found)
+                    throw new OssIntegrityException($"shard {shard}: the cluster holds {location.Length} bytes for it, but the version has {expected} there");
+                Crc64Stream? checkedBody = null;
+                Func<Stream, CancellationToken, Task> reader = _options.VerifyCrc
+                    ? (body, ct) => consume(checkedBody = new Crc64Stream(body), ct)
+                    : consume;
+                var read = await ReadAsync(location, offset, length, reader, cancellationToken).ConfigureAwait(false);
+                if (read.Status == ReadStatus.Gone)
                 {
-                    if (found)
-                        return;
-                    if (++misses >= options.ShardAttempts)
+                    // Evicted, dropped after a failed check, or the capability expired since the grain answered: ask again.
+                    if (++misses >= _options.ShardAttempts)
                         throw new IOException($"shard {shard} was evicted {misses} times before it could be read; the cache is too small for this read-ahead");
                     continue;
                 }
-                string url = offset == 0 && length == expected
-                    ? location.Url
-                    : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{location.Url}?o={offset}&n={length}");
-                using var response = await GetAsync(url, location.LocalSocket, cancellationToken).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.NotFound)
-                {
-                    // Evicted (or dropped after a failed check) since the grain answered: ask again, which reloads it.
-                    if (++misses >= options.ShardAttempts)
-                        throw new IOException($"shard {shard} was evicted {misses} times before it could be read; the cache is too small for this read-ahead");
-                    continue;
-                }
-                response.EnsureSuccessStatusCode();
-                if (response.Content.Headers.ContentLength != length)
-                    throw new IOException($"shard {shard}: data plane sent {response.Content.Headers.ContentLength} bytes, expected {length}");
-                var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                await using (body.ConfigureAwait(false))
-                {
-                    await consume(body, cancellationToken).ConfigureAwait(false);
-                }
-                return;
+                if (checkedBody is null || Matches(location, offset, length, read, checkedBody))
+                    return;
+                if (++corrupt >= MaxCorruptReads)
+                    throw new OssIntegrityException($"shard {shard}: {corrupt} reads from {location.DataPlane} did not match the shard's CRC-64 {location.Crc64:x16}");
             }
             catch (Exception ex) when (IsClusterFault(ex) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             {
@@ -145,130 +144,70 @@ internal sealed class ShardFetcher(IClusterClient cluster, OssClientOptions opti
         }
     }
 
-    // Over the silo's raw local socket when it is on this machine: true read, false no longer resident, null not possible
-    // here (no usable socket), so the caller goes over HTTP.
-    private async Task<bool?> TryReadLocalAsync(ShardLocation location, int offset, int length, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken)
+    // The bytes read, with the CRCs the data plane gave of the shard's bytes before and after them, must add up to the
+    // CRC the silo computed when it loaded the shard (which came through the grain, not with the bytes).
+    private static bool Matches(ShardLocation location, int offset, int length, ShardRead read, Crc64Stream body)
     {
-        if (!options.UseLocalSocket || _localReader.PathFor(location.LocalSocket) is not { } path || !TryParseShardUrl(location.Url, out _, out long handle))
-            return null;
-        try
-        {
-            return await _localReader.ReadAsync(path, new LocalShardReader.Item(handle, offset, length), consume, cancellationToken).ConfigureAwait(false);
-        }
-        catch (LocalSocketUnusableException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>The data-plane handle at the end of a shard URL (<c>{silo}/s/{handle}</c>), and the silo's base URL before it.</summary>
-    internal static bool TryParseShardUrl(string url, out string silo, out long handle)
-    {
-        int at = url.LastIndexOf("/s/", StringComparison.Ordinal);
-        (silo, handle) = (at < 0 ? "" : url[..at], 0);
-        return at >= 0 && long.TryParse(url.AsSpan(at + 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out handle);
-    }
-
-    private Task<HttpResponseMessage> GetAsync(string url, string? socket, CancellationToken cancellationToken) =>
-        SendAsync(() => new HttpRequestMessage(HttpMethod.Get, url), socket, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-
-    /// <summary>
-    /// Sends a request to a silo's data plane: over <paramref name="socket"/>, the silo's Unix socket, when it is on this
-    /// machine and usable, else over TCP to the request's URL. <paramref name="create"/> may be called twice (a socket that
-    /// turns out unusable falls back to TCP with a new request).
-    /// </summary>
-    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string? socket, HttpCompletionOption completion, CancellationToken cancellationToken)
-    {
-        if (options.UseLocalSocket && socket is not null && !_unusableSockets.ContainsKey(socket) && File.Exists(socket))
-        {
-            using var request = create();
-            request.Options.Set(SocketOption, socket);
-            try
-            {
-                return await _local.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpRequestException ex) when (ex.InnerException is SocketException)
-            {
-                _unusableSockets.TryAdd(socket, true);
-            }
-        }
-        using var tcp = create();
-        return await _http.SendAsync(tcp, completion, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async ValueTask<Stream> ConnectLocalSocketAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        if (!context.InitialRequestMessage.Options.TryGetValue(SocketOption, out var path))
-            throw new InvalidOperationException("a local-socket request without its socket path");
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.SendBufferSize = 2 << 20;
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
-    private static SocketsHttpHandler Handler(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect) => new()
-    {
-        MaxConnectionsPerServer = 64,
-        UseProxy = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        ConnectCallback = connect,
-    };
-
-    /// <summary>
-    /// GETs several located shards of one silo in one request (<c>/m/h1,h2,...</c>), straight into
-    /// <paramref name="targets"/> (each exactly its shard's length). False when any of them is gone (evicted).
-    /// </summary>
-    public async Task<bool> GetManyAsync(string baseUrl, string? localSocket, IReadOnlyList<long> handles, IReadOnlyList<Memory<byte>> targets, CancellationToken cancellationToken)
-    {
-        if (options.UseLocalSocket && _localReader.PathFor(localSocket) is { } path)
-        {
-            try
-            {
-                return await _localReader.ReadAsync(path, [.. handles.Select((h, i) => new LocalShardReader.Item(h, 0, targets[i].Length))], targets, cancellationToken).ConfigureAwait(false);
-            }
-            catch (LocalSocketUnusableException)
-            {
-                // Over HTTP below.
-            }
-        }
-        string url = baseUrl + "/m/" + string.Join(',', handles.Select(h => h.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        using var response = await GetAsync(url, localSocket, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        if (body.BytesRead != length)
             return false;
-        response.EnsureSuccessStatusCode();
-        long expected = targets.Sum(t => (long)t.Length);
-        if (response.Content.Headers.ContentLength != expected)
-            throw new IOException($"{baseUrl}: data plane sent {response.Content.Headers.ContentLength} bytes for {handles.Count} shards, expected {expected}");
-        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (body.ConfigureAwait(false))
+        ulong upToEnd = Crc64Xz.Combine(read.Before, body.Crc, length);
+        return Crc64Xz.Combine(upToEnd, read.After, location.Length - offset - length) == location.Crc64;
+    }
+
+    // The first transport that reaches the silo; TCP always does.
+    private async Task<ShardRead> ReadAsync(ShardLocation location, int offset, int length, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken)
+    {
+        foreach (var transport in _transports)
         {
-            foreach (var target in targets)
-                await body.ReadExactlyAsync(target, cancellationToken).ConfigureAwait(false);
+            if (!transport.CanReach(location))
+                continue;
+            var read = await transport.ReadAsync(location, offset, length, consume, cancellationToken).ConfigureAwait(false);
+            if (read.Status != ReadStatus.Unusable)
+                return read;
         }
-        return true;
+        throw new IOException($"no way to reach the data plane at {location.DataPlane}");
+    }
+
+    /// <summary>
+    /// Reads several located whole shards of one silo in one request, straight into <paramref name="targets"/> (each exactly
+    /// its shard's length), each checked against its CRC-64. False when any of them is gone, refused, or does not match:
+    /// the caller reads those through <see cref="FetchSpanAsync"/>.
+    /// </summary>
+    public async Task<bool> GetManyAsync(IReadOnlyList<ShardLocation> locations, IReadOnlyList<Memory<byte>> targets, CancellationToken cancellationToken)
+    {
+        foreach (var transport in _transports)
+        {
+            if (!transport.CanReach(locations[0]))
+                continue;
+            var status = await transport.ReadManyAsync(locations, targets, cancellationToken).ConfigureAwait(false);
+            if (status == ReadStatus.Unusable)
+                continue;
+            if (status != ReadStatus.Ok)
+                return false;
+            if (_options.VerifyCrc)
+            {
+                for (int i = 0; i < targets.Count; i++)
+                {
+                    if (Crc64Xz.Compute(targets[i].Span) != locations[i].Crc64)
+                        return false;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     internal static bool IsClusterFaultException(Exception ex) => IsClusterFault(ex);
 
-    // Faults of the cluster's machinery (a silo lost, a connection cut), as opposed to answers about the object.
+    // Faults of the cluster's machinery (a silo lost, a connection cut), as opposed to answers about the object or refusals.
     private static bool IsClusterFault(Exception ex) => ex is not (ObjectChangedException or OssObjectNotFoundException
-        or OriginFailedException or OperationCanceledException or ArgumentException or InvalidDataException)
+        or OriginFailedException or OperationCanceledException or ArgumentException or InvalidDataException
+        or OssAccessDeniedException or OssIntegrityException)
         && (ex is HttpRequestException or IOException or TimeoutException || ex.GetType().Namespace?.StartsWith("Orleans", StringComparison.Ordinal) == true);
 
     public void Dispose()
     {
-        _localReader.Dispose();
-        _http.Dispose();
-        _local.Dispose();
+        _raw.Dispose();
+        Http.Dispose();
     }
 }

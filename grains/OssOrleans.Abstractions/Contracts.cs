@@ -16,18 +16,33 @@ public sealed record ObjectInfo(
 }
 
 /// <summary>
-/// Where a loaded shard can be fetched: GET <see cref="Url"/> on the data plane of the silo that holds it.
-/// <see cref="Crc64"/> is the CRC-64/XZ of its bytes, computed when it was loaded. <see cref="LocalSocket"/>, when set,
-/// is a Unix domain socket serving the same data plane, named uniquely per silo start: a client that finds it on its
-/// own file system is on the same machine as that silo and may send the same request over it.
+/// Where a loaded shard can be fetched: shard <see cref="Handle"/> on the data plane of silo <see cref="Silo"/>, whose base
+/// URL is <see cref="DataPlane"/>, presenting <see cref="Token"/>, a short-lived capability the silo signed for this handle,
+/// its own incarnation and the caller's tenant. <see cref="Crc64"/> is the CRC-64/XZ of the shard's bytes, computed by the
+/// silo when it loaded them; the client checks what it receives against it. <see cref="Local"/>, when set, is the silo's
+/// Unix socket for clients on its own machine.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OssOrleans.ShardLocation")]
 public sealed record ShardLocation(
-    [property: Id(0)] string Url,
+    [property: Id(0)] string DataPlane,
     [property: Id(1)] int Length,
     [property: Id(2)] ulong Crc64,
     [property: Id(3)] string Silo,
-    [property: Id(4)] string? LocalSocket = null);
+    [property: Id(4)] LocalEndpoint? Local,
+    [property: Id(5)] long Handle,
+    [property: Id(6)] string Token);
+
+/// <summary>
+/// A silo's Unix socket for same-machine clients (<see cref="Path"/>), and how a client knows the socket is really that
+/// silo's: the silo's process id and the machine's boot id. A client uses it only when its own boot id is the same and the
+/// peer at the other end of the socket is that process (SO_PEERCRED), so a socket file planted at the path by someone else,
+/// or a path that only happens to exist here, is never used.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OssOrleans.LocalEndpoint")]
+public sealed record LocalEndpoint(
+    [property: Id(0)] string Path,
+    [property: Id(1)] int ProcessId,
+    [property: Id(2)] string BootId);
 
 /// <summary>
 /// Cache counters of one silo since it started. <see cref="AllocatedBytes"/> is the shard memory the silo holds: resident,
@@ -48,7 +63,7 @@ public sealed record SiloCacheStats(
     [property: Id(10)] long CrcFailures,
     [property: Id(11)] string DataPlaneUrl,
     [property: Id(12)] long BytesServedLocal = 0,
-    [property: Id(13)] string? DataPlaneLocalSocket = null,
+    [property: Id(13)] LocalEndpoint? DataPlaneLocal = null,
     [property: Id(14)] long AllocatedBytes = 0);
 
 /// <summary>Raised to callers when the object changed at the origin while it was being read.</summary>

@@ -84,11 +84,14 @@ public interface IDatasetGrain : IGrainWithStringKey
     Task<DatasetItemRecord[]> GetPageAsync(int page);
 }
 
-/// <summary>Dataset grain keys: a hash of the source description, so equal sources share one snapshot.</summary>
+/// <summary>
+/// Dataset grain keys: the tenant, then a hash of the source description, so equal sources of one tenant share one
+/// snapshot, and a tenant can neither read nor pre-build another tenant's snapshot.
+/// </summary>
 public static class DatasetKeys
 {
-    /// <summary>The grain key of a source, from the parts that identify it (kind, URIs, parser id, snapshot name...).</summary>
-    public static string ForSource(params string[] parts)
+    /// <summary>The grain key of a source of <paramref name="tenant"/>, from the parts that identify it (kind, URIs, parser id, snapshot name...).</summary>
+    public static string ForSource(string tenant, params string[] parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
@@ -101,7 +104,7 @@ public static class DatasetKeys
             sha.AppendData(length);
             sha.AppendData(bytes);
         }
-        return "ds1-" + Convert.ToHexStringLower(sha.GetHashAndReset());
+        return TenantKeys.Owned(tenant, "ds1-" + Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
 }
 
@@ -131,12 +134,19 @@ public sealed record DatasetItemLocation(
 /// <summary>
 /// Owns a run of small dataset items (one shard each) of one snapshot, so that a sample costs no grain activation of its
 /// own and a batch of samples one grain call: it loads each item once (single flight) into its silo's shard store, under
-/// the same shard id the shard grains use, and says where each one is. Key: snapshot id, '/', run number.
+/// the same shard id the shard grains use, and says where each one is. Key: snapshot id (which starts with its tenant),
+/// '/', run number. Each item is checked against the caller's grants, and its size against the origin's answer.
 /// </summary>
 [Alias("OssOrleans.IDatasetRunGrain")]
 public interface IDatasetRunGrain : IGrainWithStringKey
 {
-    /// <summary>Loads the items (objects of <paramref name="bucket"/>, each at most <paramref name="shardSize"/> bytes, at their pinned ETags) and locates them, in order.</summary>
+    /// <summary>Most items one call may name: a run is about 1,000 items.</summary>
+    public const int MaxItems = 1000;
+
+    /// <summary>
+    /// Loads the items (objects of <paramref name="bucket"/>, each at most <paramref name="shardSize"/> bytes, which must be the
+    /// cluster's shard size, at their pinned ETags; at most <see cref="MaxItems"/>) and locates them, in order.
+    /// </summary>
     [Alias("Load")]
     Task<DatasetItemLocation[]> LoadAsync(string bucket, int shardSize, DatasetItemRecord[] items);
 }

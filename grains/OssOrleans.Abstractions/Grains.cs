@@ -8,7 +8,7 @@ public interface IObjectGrain : IGrainWithStringKey
     [Alias("GetInfo")]
     Task<ObjectInfo> GetInfoAsync();
 
-    /// <summary>Forgets the cached metadata, so the next call asks the origin (after a write through the cluster).</summary>
+    /// <summary>Forgets the cached metadata, so the next call asks the origin (after a write through the cluster). Only silos may call it.</summary>
     [Alias("Invalidate")]
     Task InvalidateAsync();
 
@@ -21,12 +21,27 @@ public interface IObjectGrain : IGrainWithStringKey
 [Alias("OssOrleans.IShardGrain")]
 public interface IShardGrain : IGrainWithStringKey
 {
-    /// <summary>Loads the shard from the origin unless its silo holds it already (once per cluster), and says where it is.</summary>
+    /// <summary>
+    /// Loads the shard from the origin unless its silo holds it already (once per cluster), and says where it is.
+    /// <paramref name="objectSize"/> is what the caller believes the version's size is; the origin's answer decides, and a
+    /// load whose size does not match is refused rather than cached.
+    /// </summary>
     [Alias("EnsureLoaded")]
     Task<ShardLocation> EnsureLoadedAsync(long objectSize);
 }
 
-/// <summary>One per silo, keyed by the silo's address, placed on that silo: its cache counters.</summary>
+/// <summary>
+/// The silos' side of a shard grain (same activation as <see cref="IShardGrain"/>; only silos may call it): drops the
+/// shard's bytes and refuses to serve the version, after its object failed the origin's whole-object CRC-64.
+/// </summary>
+[Alias("OssOrleans.IShardControlGrain")]
+public interface IShardControlGrain : IGrainWithStringKey
+{
+    [Alias("Discard")]
+    Task DiscardAsync(string reason);
+}
+
+/// <summary>One per silo, keyed by the silo's address, placed on that silo: its cache counters. Silos and admins only.</summary>
 [Alias("OssOrleans.ISiloStatsGrain")]
 public interface ISiloStatsGrain : IGrainWithStringKey
 {
@@ -41,7 +56,7 @@ public interface ISiloStatsGrain : IGrainWithStringKey
     Task<CachedShardPage> GetCachedShardsAsync(string bucket, string keyPrefix, int limit);
 }
 
-/// <summary>Cluster-wide view, for clients and the admin API.</summary>
+/// <summary>Cluster-wide view, for admins (a tenant with the admin grant on every bucket) and the admin API.</summary>
 [Alias("OssOrleans.IClusterStatsGrain")]
 public interface IClusterStatsGrain : IGrainWithIntegerKey
 {

@@ -1,7 +1,7 @@
 namespace OssOrleans;
 
 /// <summary>
-/// One warm job (key: the job id): lists a prefix at the origin in key order and prefetches every object into the cluster,
+/// One warm job (key: <see cref="TenantKeys.Owned"/> of the tenant that started it and the job id): lists a prefix at the origin in key order and prefetches every object into the cluster,
 /// starting objects in that order. It reports its progress to the registry (<see cref="IWarmJobRegistryGrain"/>).
 /// </summary>
 [Alias("OssOrleans.IWarmJobGrain")]

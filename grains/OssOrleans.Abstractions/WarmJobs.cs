@@ -33,7 +33,7 @@ public sealed record WarmJobProgress(
 }
 
 /// <summary>
-/// Every warm job the cluster knows, newest first (one registry per cluster, key 0): what the admin API and the
+/// Every warm job the cluster knows, newest first (one registry per cluster, key 0; a tenant sees its own jobs, an admin all): what the admin API and the
 /// dashboard show. Finished jobs are kept for a while so their outcome stays visible.
 /// </summary>
 [Alias("OssOrleans.IWarmJobRegistryGrain")]

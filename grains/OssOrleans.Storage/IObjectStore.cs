@@ -14,11 +14,13 @@ public interface IObjectStore
 
     /// <summary>
     /// Reads exactly <c>destination.Length</c> bytes at <paramref name="offset"/> of the object version
-    /// <paramref name="etag"/> into <paramref name="destination"/>. The range must lie inside the object.
+    /// <paramref name="etag"/> into <paramref name="destination"/>, and returns the size of that version as the origin
+    /// gave it with the bytes (the total of the Content-Range; -1 for an empty destination, when nothing is asked). The range
+    /// must lie inside the object.
     /// Throws <see cref="PreconditionFailedException"/> when the object no longer has that ETag, and
     /// <see cref="OriginProtocolException"/> when the origin answers with anything but exactly that range.
     /// </summary>
-    Task ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default);
+    Task<long> ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Copies exactly <paramref name="length"/> bytes at <paramref name="offset"/> of the object version

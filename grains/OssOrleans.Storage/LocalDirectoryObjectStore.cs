@@ -78,14 +78,14 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
 
     /// <inheritdoc />
     /// <remarks>A range outside the object is an <see cref="ArgumentOutOfRangeException"/>. A zero-length read does nothing.</remarks>
-    public async Task ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    public async Task<long> ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         string path = ObjectPath(bucket, key);
         ArgumentNullException.ThrowIfNull(etag);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         if (destination.IsEmpty)
         {
-            return;
+            return -1;
         }
         using SafeFileHandle handle = OpenForRead(path, bucket, key);
         long size = CheckVersion(handle, bucket, key, etag, offset, destination.Length);
@@ -99,6 +99,7 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
             }
             filled += n;
         }
+        return size;
     }
 
     /// <inheritdoc />

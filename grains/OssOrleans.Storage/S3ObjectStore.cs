@@ -139,18 +139,19 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     }
 
     /// <inheritdoc />
-    public Task ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    public Task<long> ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         ValidateRead(bucket, key, etag, offset, destination.Length);
         if (destination.IsEmpty)
         {
-            return Task.CompletedTask;
+            // Nothing is asked of the origin, so nothing is known of the size.
+            return Task.FromResult(-1L);
         }
         long length = destination.Length;
         return ExecuteAsync("GET", bucket, key, async (_, token) =>
         {
             using GetObjectResponse response = await GetRangeAsync(bucket, key, etag, offset, length, token).ConfigureAwait(false);
-            CheckRangeResponse(response, bucket, key, etag, offset, length);
+            long size = CheckRangeResponse(response, bucket, key, etag, offset, length);
             Stream body = response.ResponseStream;
             int filled = 0;
             while (filled < destination.Length)
@@ -164,7 +165,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
                 filled += n;
             }
             await EnsureBodyEndedAsync(body, bucket, key, offset, length, token).ConfigureAwait(false);
-            return true;
+            return size;
         }, cancellationToken);
     }
 
@@ -587,7 +588,8 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     }
 
     /// <summary>Accepts only 206 with exactly the range asked for; see the class remarks.</summary>
-    private void CheckRangeResponse(GetObjectResponse response, string bucket, string key, string etag, long offset, long length)
+    // Returns the object's size from the Content-Range.
+    private long CheckRangeResponse(GetObjectResponse response, string bucket, string key, string etag, long offset, long length)
     {
         long end = offset + length - 1;
         string what = $"{Name} GET {bucket}/{key} bytes {offset}-{end}";
@@ -620,6 +622,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             // The server ignored If-Match and served another version.
             throw new PreconditionFailedException(bucket, key, etag);
         }
+        return size;
     }
 
     /// <summary>Parses <c>bytes first-last/size</c> with a numeric size and first &lt;= last &lt; size.</summary>

@@ -1,3 +1,4 @@
+using OssOrleans.Checksums;
 using System.Buffers;
 using System.Globalization;
 using System.Net;

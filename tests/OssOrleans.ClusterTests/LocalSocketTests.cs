@@ -116,7 +116,7 @@ public sealed class LocalSocketTests
         c.PutRandom("uds/d.bin", 1000);
         var info = await c.Client.StatAsync(TestCacheCluster.Uri("uds/d.bin"));
         var location = await c.LocateAsync(info, 0);
-        Assert.Null(location.LocalSocket);
+        Assert.Null(location.Local);
     }
 
     // A one-silo cluster holding a random object, and the silo's Unix socket as its shard locations advertise it.
@@ -125,8 +125,8 @@ public sealed class LocalSocketTests
         var c = await TestCacheCluster.StartAsync(silos: 1);
         var data = c.PutRandom(key, size);
         var location = await c.LocateAsync(await c.Client.StatAsync(TestCacheCluster.Uri(key)), 0);
-        Assert.NotNull(location.LocalSocket);
-        return (c, data, location.LocalSocket);
+        Assert.NotNull(location.Local);
+        return (c, data, location.Local.Path);
     }
 
     // What a stale or foreign file at an advertised socket path looks like to the client: it exists but takes no connection.

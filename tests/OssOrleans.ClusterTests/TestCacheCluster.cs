@@ -79,6 +79,10 @@ public sealed class TestCacheCluster : IAsyncDisposable
 
     public static string Uri(string key) => $"oss://{Bucket}/{key}";
 
+    /// <summary>The data-plane URL of a located shard, with its capability, as a plain HTTP client would use it.</summary>
+    public static string ShardUrl(ShardLocation location) =>
+        $"{location.DataPlane}/s/{location.Handle}?t={System.Uri.EscapeDataString(location.Token)}";
+
     /// <summary>Loads shard <paramref name="index"/> of the object version (once per cluster) and says where it is.</summary>
     public Task<ShardLocation> LocateAsync(ObjectInfo info, int index) =>
         Cluster.Client.GetGrain<IShardGrain>(info.Shard(index).ToGrainKey()).EnsureLoadedAsync(info.Size);

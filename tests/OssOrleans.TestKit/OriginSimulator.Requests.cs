@@ -1,3 +1,4 @@
+using OssOrleans.Checksums;
 using System.Globalization;
 using OssOrleans.Storage;
 using System.Text;

@@ -160,18 +160,17 @@ public sealed class OssWriteStream : Stream
         }
         var buffer = _buffer ?? ArrayPool<byte>.Shared.Rent(1);
         int length = _filled, part = _nextPart++;
-        long offset = (long)(part - 1) * _partSize;
         _buffer = null;
         _filled = 0;
         _inflight.RemoveAll(t => t.IsCompleted);
-        _inflight.Add(SendAsync(part, offset, buffer, length));
+        _inflight.Add(SendAsync(part, buffer, length));
     }
 
-    private async Task SendAsync(int part, long offset, byte[] buffer, int length)
+    private async Task SendAsync(int part, byte[] buffer, int length)
     {
         try
         {
-            var (uploaded, staged) = await _uploader.SendAsync(part, offset, buffer.AsMemory(0, length), _cancel.Token).ConfigureAwait(false);
+            var (uploaded, staged) = await _uploader.SendAsync(part, buffer.AsMemory(0, length), _cancel.Token).ConfigureAwait(false);
             _parts.Add(uploaded);
             foreach (var s in staged)
                 _staged.Add(s);

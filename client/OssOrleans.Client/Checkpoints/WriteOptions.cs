@@ -26,21 +26,11 @@ public sealed class WriteOptions
     /// </summary>
     public bool WriteThrough { get; set; } = true;
 
-    internal const int MinPartSize = 5 << 20;
-
     internal void Validate()
     {
         if (PartSize is < 1 or > (1 << 30))
             throw new ArgumentException($"WriteOptions.PartSize: must be between 1 byte and 1 GiB (got {PartSize})");
         if (UploadConcurrency is < 1 or > 256)
             throw new ArgumentException($"WriteOptions.UploadConcurrency: must be between 1 and 256 (got {UploadConcurrency})");
-    }
-
-    /// <summary>The part size used: at least 5 MiB, rounded up to a multiple of the shard size.</summary>
-    internal int EffectivePartSize(int shardSize)
-    {
-        long size = Math.Max(PartSize, MinPartSize);
-        size = (size + shardSize - 1) / shardSize * shardSize;
-        return (int)Math.Min(size, 1 << 30);
     }
 }

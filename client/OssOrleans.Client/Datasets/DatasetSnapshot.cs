@@ -211,9 +211,8 @@ internal sealed class DatasetSnapshot
         }
 
         // Loaded samples come in one data-plane request per silo (and at most BatchHandles samples); the rest, and any
-        // batch that lost a sample to eviction meanwhile, through the shard path.
-        var bySilo = new Dictionary<string, List<(int Pos, long Handle)>>(StringComparer.Ordinal);
-        var sockets = new Dictionary<string, string?>(StringComparer.Ordinal);
+        // batch that lost a sample to eviction meanwhile (or failed its check), through the shard path.
+        var bySilo = new Dictionary<string, List<(int Pos, ShardLocation Location)>>(StringComparer.Ordinal);
         for (int k = 0; k < small.Count; k++)
         {
             int pos = small[k], i = indices[pos];
@@ -229,33 +228,32 @@ internal sealed class DatasetSnapshot
                 case DatasetItemStatus.Failed:
                     throw new DatasetItemException(uri, loc.Error ?? "the origin failed");
             }
-            if (!ShardFetcher.TryParseShardUrl(loc.Location!.Url, out string silo, out long handle) || loc.Location.Length != _items[i].Size)
+            if (loc.Location!.Length != _items[i].Size)
             {
                 other.Add(pos);
                 continue;
             }
-            if (!bySilo.TryGetValue(silo, out var list))
-                bySilo[silo] = list = [];
-            sockets[silo] = loc.Location.LocalSocket;
-            list.Add((pos, handle));
+            if (!bySilo.TryGetValue(loc.Location.Silo, out var list))
+                bySilo[loc.Location.Silo] = list = [];
+            list.Add((pos, loc.Location));
         }
 
-        var batches = new List<(string Silo, List<(int Pos, long Handle)> Items)>();
-        foreach (var (silo, list) in bySilo)
+        var batches = new List<List<(int Pos, ShardLocation Location)>>();
+        foreach (var list in bySilo.Values)
         {
             foreach (var part in list.Chunk(BatchHandles))
-                batches.Add((silo, [.. part]));
+                batches.Add([.. part]);
         }
         var fallback = new System.Collections.Concurrent.ConcurrentBag<int>(other);
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (b, ct) =>
             {
-                var buffers = b.Items.Select(x => _buffers.Rent((int)_items[indices[x.Pos]].Size)).ToArray();
-                var targets = b.Items.Select((x, k) => buffers[k].AsMemory(0, (int)_items[indices[x.Pos]].Size)).ToArray();
+                var buffers = b.Select(x => _buffers.Rent((int)_items[indices[x.Pos]].Size)).ToArray();
+                var targets = b.Select((x, k) => buffers[k].AsMemory(0, (int)_items[indices[x.Pos]].Size)).ToArray();
                 bool ok;
                 try
                 {
-                    ok = await _client.Shards.GetManyAsync(b.Silo, sockets[b.Silo], [.. b.Items.Select(x => x.Handle)], targets, ct).ConfigureAwait(false);
+                    ok = await _client.Shards.GetManyAsync([.. b.Select(x => x.Location)], targets, ct).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ShardFetcher.IsClusterFaultException(ex) && !ct.IsCancellationRequested)
                 {
@@ -263,7 +261,7 @@ internal sealed class DatasetSnapshot
                 }
                 if (!ok)
                 {
-                    foreach (var x in b.Items)
+                    foreach (var x in b)
                         fallback.Add(x.Pos);
                     foreach (var buffer in buffers)
                         _buffers.Return(buffer);
@@ -271,9 +269,9 @@ internal sealed class DatasetSnapshot
                 }
                 for (int k = 0; k < targets.Length; k++)
                 {
-                    int index = indices[b.Items[k].Pos];
+                    int index = indices[b[k].Pos];
                     var r = _items[index];
-                    results[b.Items[k].Pos] = new DatasetItem(index, $"oss://{Info.Bucket}/{r.Key}", r.ETag, r.Label, buffers[k], targets[k].Length, _buffers);
+                    results[b[k].Pos] = new DatasetItem(index, $"oss://{Info.Bucket}/{r.Key}", r.ETag, r.Label, buffers[k], targets[k].Length, _buffers);
                 }
             }).ConfigureAwait(false);
         await Parallel.ForEachAsync(fallback, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },

@@ -11,7 +11,7 @@ internal static class DatasetSources
     public static Task<DatasetSnapshot> PrefixAsync(OssCacheClient client, string prefixUri, DatasetOptions options, CancellationToken cancellationToken)
     {
         var prefix = ObjectUri.Parse(prefixUri);
-        string key = DatasetKeys.ForSource("prefix", prefix.ToString(), options.SnapshotName ?? "");
+        string key = DatasetKeys.ForSource(client.Tenant, "prefix", prefix.ToString(), options.SnapshotName ?? "");
         return DatasetSnapshot.OpenAsync(client, key, _ => Task.FromResult(new BuiltIndex(prefix.Bucket, ListPrefixAsync(client, prefix, cancellationToken))), options, cancellationToken);
     }
 
@@ -34,7 +34,7 @@ internal static class DatasetSources
         string bucket = parsed[0].Bucket;
         if (parsed.Any(u => u.Bucket != bucket))
             throw new ArgumentException("all objects of a dataset must be in one bucket", nameof(uris));
-        string key = DatasetKeys.ForSource("objects", bucket, HashLines(parsed.Select(u => u.Key)), options.SnapshotName ?? "");
+        string key = DatasetKeys.ForSource(client.Tenant, "objects", bucket, HashLines(parsed.Select(u => u.Key)), options.SnapshotName ?? "");
         return DatasetSnapshot.OpenAsync(client, key,
             ct => Task.FromResult(new BuiltIndex(bucket, StatAllAsync(client, parsed.Select(u => (u, (string?)null)).ToList(), options, ct))),
             options, cancellationToken);
@@ -71,7 +71,7 @@ internal static class DatasetSources
             }
         }
         // The manifest's content (not its path) identifies it: ranks on different machines may have their own copy.
-        string key = DatasetKeys.ForSource("manifest", root.ToString(), Convert.ToHexStringLower(SHA256.HashData(content)), parser.Id, options.SnapshotName ?? "");
+        string key = DatasetKeys.ForSource(client.Tenant, "manifest", root.ToString(), Convert.ToHexStringLower(SHA256.HashData(content)), parser.Id, options.SnapshotName ?? "");
         return await DatasetSnapshot.OpenAsync(client, key,
             ct => Task.FromResult(new BuiltIndex(root.Bucket, StatAllAsync(client, entries, options, ct))), options, cancellationToken).ConfigureAwait(false);
     }
@@ -79,7 +79,7 @@ internal static class DatasetSources
     public static Task<DatasetSnapshot> TarAsync(OssCacheClient client, string tarUri, string? indexUri, DatasetOptions options, CancellationToken cancellationToken)
     {
         var tar = ObjectUri.Parse(tarUri).RequireObject();
-        string key = DatasetKeys.ForSource("tar", tar.ToString(), indexUri ?? "(scan)", options.SnapshotName ?? "");
+        string key = DatasetKeys.ForSource(client.Tenant, "tar", tar.ToString(), indexUri ?? "(scan)", options.SnapshotName ?? "");
         return DatasetSnapshot.OpenAsync(client, key, async ct =>
         {
             var info = await client.StatAsync(tar, ct).ConfigureAwait(false);

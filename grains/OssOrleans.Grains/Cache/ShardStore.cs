@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Numerics;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Hosting;
 using OssOrleans.Storage;
@@ -24,7 +25,6 @@ internal sealed class ShardStore
     // the machine in a cold epoch of 20,000 samples (perf).
     private readonly ConcurrentDictionary<int, ConcurrentBag<byte[]>> _shortPool = new();
     private readonly CacheInstruments _instruments;
-    private long _nextHandle;
     private long _used;
     private long _pooledBytes;
     private long _allocated;
@@ -192,31 +192,13 @@ internal sealed class ShardStore
         return true;
     }
 
-    /// <summary>Stores a loaded shard and returns its data-plane handle; evicts older shards to stay within capacity.</summary>
-    public long Add(string shardId, byte[] buffer, int length, ulong crc64) => Add(shardId, buffer, length, crc64, blockCrcs: null);
-
     /// <summary>
-    /// The CRC-64 of a shard's bytes, and their CRC per <see cref="CrcBlockSize"/> block (null for a shard of one block)
-    /// from the same single pass, for <see cref="Add(string, byte[], int, ulong, ulong[])"/>.
+    /// Stores a loaded shard and returns its data-plane handle; evicts older shards to stay within capacity.
+    /// <paramref name="crcs"/> are from <see cref="ShardCrcs.Compute"/> over the same bytes, or null when only the whole CRC
+    /// is known (the first check of the shard then computes them, and requires them to add up to <paramref name="crc64"/>).
+    /// Handles are random, so a data-plane URL of another shard, or of this silo's previous life, names nothing here.
     /// </summary>
-    public static (ulong Crc64, ulong[]? Blocks) ComputeCrcs(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length <= CrcBlockSize)
-            return (Crc64Xz.Compute(bytes), null);
-        var blocks = new ulong[(bytes.Length + CrcBlockSize - 1) / CrcBlockSize];
-        ulong whole = 0;
-        for (int b = 0; b < blocks.Length; b++)
-        {
-            int from = b * CrcBlockSize, n = Math.Min(CrcBlockSize, bytes.Length - from);
-            blocks[b] = Crc64Xz.Compute(bytes.Slice(from, n));
-            whole = b == 0 ? blocks[b] : Crc64Xz.Combine(whole, blocks[b], n);
-        }
-        return (whole, blocks);
-    }
-
-    /// <param name="blockCrcs">From <see cref="ComputeCrcs"/> over the same bytes as <paramref name="crc64"/>, or null (then
-    /// the first check of the shard computes them).</param>
-    public long Add(string shardId, byte[] buffer, int length, ulong crc64, ulong[]? blockCrcs)
+    public long Add(string shardId, byte[] buffer, int length, ulong crc64, ShardCrcs? crcs = null)
     {
         List<Entry>? evicted = null;
         long handle;
@@ -234,8 +216,14 @@ internal sealed class ShardStore
                 RemoveLocked(last.Value);
                 (evicted ??= []).Add(last.Value);
             }
-            handle = ++_nextHandle;
-            var entry = new Entry(shardId, handle, buffer, length, crc64, blockCrcs);
+            Span<byte> random = stackalloc byte[8];
+            do
+            {
+                RandomNumberGenerator.Fill(random);
+                handle = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(random) & long.MaxValue;
+            }
+            while (handle == 0 || _byHandle.ContainsKey(handle));
+            var entry = new Entry(shardId, handle, buffer, length, crc64, crcs);
             entry.Node = _lru.AddFirst(entry);
             _byId[shardId] = entry;
             _byHandle[handle] = entry;
@@ -303,13 +291,15 @@ internal sealed class ShardStore
 
     /// <summary>
     /// Gives a resident entry a new id (write-through: bytes staged under an upload's key become a shard of the new version
-    /// once the upload completed). False when the handle is gone (evicted) or the new id is taken.
+    /// once the upload completed). False when the handle is gone (evicted), holds another id than
+    /// <paramref name="expectedId"/>, or the new id is taken.
     /// </summary>
-    public bool TryRekey(long handle, string newShardId, out ulong crc64, out int length)
+    public bool TryRekey(long handle, string expectedId, string newShardId, out ulong crc64, out int length)
     {
         lock (_gate)
         {
-            if (_byHandle.TryGetValue(handle, out var e) && !_byId.ContainsKey(newShardId))
+            // Only the entry the receipt names: a handle that now holds something else is not renamed.
+            if (_byHandle.TryGetValue(handle, out var e) && e.ShardId == expectedId && !_byId.ContainsKey(newShardId))
             {
                 _byId.Remove(e.ShardId);
                 e.ShardId = newShardId;
@@ -334,6 +324,34 @@ internal sealed class ShardStore
             RemoveLocked(e);
         }
         e.Release(this);
+    }
+
+    /// <summary>Drops the shard with this id, if resident (a version whose object failed its whole-object CRC).</summary>
+    public void Remove(string shardId)
+    {
+        Entry? e;
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(shardId, out e))
+                return;
+            RemoveLocked(e);
+        }
+        e.Release(this);
+    }
+
+    /// <summary>The id a handle holds now, if resident.</summary>
+    public bool TryGetId(long handle, out string shardId)
+    {
+        lock (_gate)
+        {
+            if (_byHandle.TryGetValue(handle, out var e))
+            {
+                shardId = e.ShardId;
+                return true;
+            }
+        }
+        shardId = "";
+        return false;
     }
 
     public IReadOnlyList<string> ResidentShardIds()
@@ -390,10 +408,7 @@ internal sealed class ShardStore
         if (free) Return(e.Buffer);
     }
 
-    /// <summary>Bytes per CRC block of a resident shard (see <see cref="ShardLease.Verify"/>).</summary>
-    internal const int CrcBlockSize = 256 << 10;
-
-    internal sealed class Entry(string shardId, long handle, byte[] buffer, int length, ulong crc64, ulong[]? blockCrcs)
+    internal sealed class Entry(string shardId, long handle, byte[] buffer, int length, ulong crc64, ShardCrcs? crcs)
     {
         public string ShardId { get; set; } = shardId;
         public long Handle { get; } = handle;
@@ -407,28 +422,22 @@ internal sealed class ShardStore
 
         // Trusted because they were computed with Crc64 from the same bytes, or (set once by the first check) because they
         // added up to it then.
-        private ulong[]? _blockCrcs = blockCrcs?.Length == (length + CrcBlockSize - 1) / CrcBlockSize ? blockCrcs : null;
+        private ShardCrcs? _crcs = crcs is not null && crcs.Whole == crc64 && crcs.Length == length ? crcs : null;
 
-        public bool Verify(int offset, int length)
+        public bool Verify(int offset, int length, out ulong before, out ulong after)
         {
-            if (Length <= CrcBlockSize)
-                return Crc64Xz.Compute(Buffer.AsSpan(0, Length)) == Crc64;
-            var blocks = Volatile.Read(ref _blockCrcs);
-            if (blocks is null)
+            var crcs = Volatile.Read(ref _crcs);
+            if (crcs is null)
             {
-                (ulong whole, blocks) = ComputeCrcs(Buffer.AsSpan(0, Length));
-                if (whole != Crc64)
+                crcs = ShardCrcs.Compute(Buffer.AsSpan(0, Length));
+                if (crcs.Whole != Crc64)
+                {
+                    (before, after) = (0, 0);
                     return false;
-                Interlocked.CompareExchange(ref _blockCrcs, blocks, null);
-                return true;
+                }
+                Interlocked.CompareExchange(ref _crcs, crcs, null);
             }
-            for (int b = offset / CrcBlockSize; length > 0 && b <= (offset + length - 1) / CrcBlockSize; b++)
-            {
-                int from = b * CrcBlockSize, n = Math.Min(CrcBlockSize, Length - from);
-                if (Crc64Xz.Compute(Buffer.AsSpan(from, n)) != blocks[b])
-                    return false;
-            }
-            return true;
+            return crcs.VerifyRange(Buffer.AsSpan(0, Length), offset, length, out before, out after);
         }
 
         public void Release(ShardStore store)
@@ -453,13 +462,16 @@ internal readonly struct ShardLease(ShardStore store, ShardStore.Entry entry) : 
 
     public long Handle => entry.Handle;
 
+    /// <summary>The id the shard is stored under (its shard grain key, or a staging id).</summary>
+    public string ShardId => entry.ShardId;
+
     /// <summary>
-    /// Whether the bytes in [offset, offset + length) still match the CRC-64 the shard was loaded with. The first check
-    /// reads the whole shard, a CRC per block of <see cref="ShardStore.CrcBlockSize"/>, and requires the blocks to add up
-    /// to <see cref="Crc64"/>; later checks read only the blocks the range covers, so a reader of a few tar members is
-    /// not charged for the whole 8 MiB shard each time.
+    /// Whether the bytes in [offset, offset + length) still match the CRC-64s the shard was loaded with, reading only the
+    /// blocks the range covers (the first check of a shard added without block CRCs reads it whole and requires the
+    /// blocks to add up to <see cref="Crc64"/>); <paramref name="before"/> and <paramref name="after"/> are the CRC-64s of
+    /// the shard's bytes before and after the range, for the reader's own check.
     /// </summary>
-    public bool Verify(int offset, int length) => entry.Verify(offset, length);
+    public bool Verify(int offset, int length, out ulong before, out ulong after) => entry.Verify(offset, length, out before, out after);
 
     public void Dispose() => store.EndRead(entry);
 }

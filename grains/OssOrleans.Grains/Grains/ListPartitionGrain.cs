@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using OssOrleans.Grains.Hosting;
 using OssOrleans.Grains.Listing;
+using OssOrleans.Grains.Security;
 using OssOrleans.Storage;
 
 namespace OssOrleans.Grains.Grains;
@@ -38,6 +39,16 @@ internal sealed class ListPartitionGrain(
     }
 
     public IAsyncEnumerable<ListChunk> ListAsync()
+    {
+        // A tenant that may list only part of this prefix gets its own filtered copy of the (shared) listing.
+        var tenant = CallerContext.Tenant;
+        var listing = List();
+        return tenant is null || tenant.VisibilityOf(_key.Bucket, _key.Prefix) == ListVisibility.Full
+            ? listing
+            : ListVisibilityFilter.FilterAsync(listing, tenant, _key);
+    }
+
+    private IAsyncEnumerable<ListChunk> List()
     {
         var o = options.Value;
         var now = clock.Time.GetUtcNow();

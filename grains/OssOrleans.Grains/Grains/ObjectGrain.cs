@@ -1,3 +1,4 @@
+using OssOrleans.Checksums;
 using Orleans.Concurrency;
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Cache;
@@ -19,6 +20,9 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
     private DateTimeOffset _fetchedAt;
     private Task<ObjectInfo>? _refresh;
     private int _generation;
+
+    // Versions whose shards failed the origin's whole-object CRC-64, and why.
+    private readonly Dictionary<string, string> _corrupt = new(StringComparer.Ordinal);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -49,6 +53,8 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
 
     public async Task PrefetchAsync(string etag, long offset, long length)
     {
+        if (_corrupt.TryGetValue(etag, out string? reason))
+            throw new OssIntegrityException(reason);
         var info = await GetInfoAsync().ConfigureAwait(true);
         if (info.ETag != etag)
             throw new ObjectChangedException($"{_uri} changed at the origin: asked for version {etag}, the current one is {info.ETag}");
@@ -71,8 +77,15 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
                 combined = Crc64Xz.Combine(combined, locations[i].Crc64, locations[i].Length);
             if (combined != expected)
             {
+                // The origin's bytes do not match its own CRC for this version: none of them may be served. Every shard of the
+                // version is dropped and refuses readers from now on (for an hour; the version may be rewritten meanwhile).
                 instruments.CrcFailure();
-                throw new OriginFailedException($"{_uri} version {etag}: the shards' CRC-64 {combined} does not match the origin's {expected}");
+                reason = $"{_uri} version {etag}: the bytes the origin served have CRC-64 {combined:x16}, but the origin says the object's is {expected:x16}; not served";
+                _corrupt[etag] = reason;
+                DelayDeactivation(TimeSpan.FromHours(1));
+                await Task.WhenAll(Enumerable.Range(0, info.ShardCount).Select(i =>
+                    GrainFactory.GetGrain<IShardControlGrain>(info.Shard(i).ToGrainKey()).DiscardAsync(reason))).ConfigureAwait(true);
+                throw new OssIntegrityException(reason);
             }
         }
     }
@@ -95,15 +108,11 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
             }
             return info;
         }
-        catch (ObjectNotFoundException)
-        {
-            if (generation == _generation)
-                _info = null;
-            throw new OssObjectNotFoundException($"{_uri} does not exist at the origin");
-        }
         catch (ObjectStoreException ex)
         {
-            throw new OriginFailedException($"HEAD {_uri} failed: {ex.Message}");
+            if (ex is ObjectNotFoundException && generation == _generation)
+                _info = null;
+            throw OriginErrors.ToWire(ex, _uri, "HEAD");
         }
     }
 }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Uploads;
-using OssOrleans.Storage;
 
 namespace OssOrleans.Grains.Grains;
 
@@ -11,17 +10,17 @@ namespace OssOrleans.Grains.Grains;
 /// </summary>
 internal sealed partial class ShardGrain(
     ShardStore store,
-    IObjectStore origin,
-    OriginGate gate,
-    DataPlaneEndpoint endpoint,
+    ShardLoader loader,
+    ShardLocator locator,
     CacheInstruments instruments,
     ILocalSiloDetails silo,
     PeerFetcher peers,
-    ILogger<ShardGrain> logger) : Grain, IShardGrain, IShardSeedGrain
+    ILogger<ShardGrain> logger) : Grain, IShardGrain, IShardSeedGrain, IShardControlGrain
 {
     private ShardId _id;
     private string _key = "";
-    private StagedShard? _seed;
+    private SeedOrder? _seed;
+    private string? _discarded;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -32,76 +31,66 @@ internal sealed partial class ShardGrain(
 
     public async Task<ShardLocation> EnsureLoadedAsync(long objectSize)
     {
-        string baseUrl = await endpoint.UrlAsync.ConfigureAwait(true);
+        if (_discarded is not null)
+            throw new OssIntegrityException(_discarded);
         if (store.TryGetHandle(_key, out long handle, out ulong crc, out int length))
         {
             instruments.Hit();
-            return Location(baseUrl, handle, length, crc);
+            return await locator.LocateAsync(new LoadedShard(handle, length, crc)).ConfigureAwait(true);
         }
 
-        length = _id.LengthIn(objectSize);
-        if (length <= 0)
-            throw new ArgumentOutOfRangeException(nameof(objectSize), $"shard {_id.Index} lies beyond the end of a {objectSize}-byte object");
-
-        if (_seed is { } seed && seed.Length == length)
+        // Write-through bytes are used only for the size the upload grain saw at the origin, which is what a caller of the
+        // new version asks with; any other claim goes to the origin, which checks it.
+        if (_seed is { } seed && seed.ObjectSize == objectSize)
         {
             _seed = null;
-            if (await TryAdoptAsync(seed).ConfigureAwait(true) is long adopted)
+            if (await TryAdoptAsync(seed).ConfigureAwait(true) is LoadedShard adopted)
             {
                 instruments.Hit();
-                return Location(baseUrl, adopted, seed.Length, seed.Crc64);
+                return await locator.LocateAsync(adopted).ConfigureAwait(true);
             }
         }
 
-        byte[] buffer = store.Rent(length);
-        try
-        {
-            using (await gate.EnterAsync().ConfigureAwait(true))
-            {
-                instruments.OriginRequest();
-                await origin.ReadRangeAsync(_id.Object.Bucket, _id.Object.Key, _id.ETag, _id.Offset, buffer.AsMemory(0, length)).ConfigureAwait(true);
-            }
-        }
-        catch (Exception ex)
-        {
-            store.Return(buffer);
-            LogLoadFailed(logger, _id.ToString(), ex.GetType().Name, ex.Message);
-            throw ex switch
-            {
-                PreconditionFailedException => new ObjectChangedException($"{_id.Object} changed at the origin: version {_id.ETag} is gone"),
-                ObjectNotFoundException => new OssObjectNotFoundException($"{_id.Object} does not exist at the origin"),
-                ObjectStoreException => new OriginFailedException($"reading {_id} from the origin failed: {ex.Message}"),
-                _ => ex,
-            };
-        }
-
-        instruments.Miss();
-        instruments.FromOrigin(length);
-        (crc, var blocks) = ShardStore.ComputeCrcs(buffer.AsSpan(0, length));
-        handle = store.Add(_key, buffer, length, crc, blocks);
-        return Location(baseUrl, handle, length, crc);
+        var loaded = await loader.LoadAsync(_id, _key, objectSize).ConfigureAwait(true);
+        return await locator.LocateAsync(loaded).ConfigureAwait(true);
     }
 
-    public Task SeedAsync(StagedShard staged)
+    public Task SeedAsync(SeedOrder order)
     {
-        if (!store.TryGetHandle(_key, out _, out _, out _))
-            _seed = staged;
+        ArgumentNullException.ThrowIfNull(order);
+        if (_discarded is null && !store.TryGetHandle(_key, out _, out _, out _)
+            && order.Receipt.Index == _id.Index && order.Receipt.Length == _id.LengthIn(order.ObjectSize))
+            _seed = order;
         return Task.CompletedTask;
     }
 
-    // Write-through: the shard's bytes were staged by the silo that uploaded its part. On that silo they just get the
-    // shard's id; elsewhere they are copied over the data plane. Either way the origin is not asked.
-    private async Task<long?> TryAdoptAsync(StagedShard seed)
+    public Task DiscardAsync(string reason)
     {
-        if (seed.Silo == silo.SiloAddress.ToString())
-            return store.TryRekey(seed.Handle, _key, out ulong crc, out int length) && crc == seed.Crc64 && length == seed.Length ? seed.Handle : null;
-        var buffer = await peers.TryFetchAsync(seed).ConfigureAwait(true);
-        return buffer is null ? null : store.Add(_key, buffer, seed.Length, seed.Crc64);
+        _discarded = reason;
+        _seed = null;
+        store.Remove(_key);
+        LogDiscarded(logger, _id.ToString(), reason);
+        // Remember the refusal for a while, so readers of this version keep getting the error rather than a reload.
+        DelayDeactivation(TimeSpan.FromHours(1));
+        return Task.CompletedTask;
     }
 
-    private ShardLocation Location(string baseUrl, long handle, int length, ulong crc) =>
-        new(baseUrl + DataPlaneEndpoint.ShardPath(handle), length, crc, silo.SiloAddress.ToString(), endpoint.LocalSocket);
+    // Write-through: the shard's bytes were staged by the silo that uploaded its part. On that silo the staged entry just
+    // gets the shard's id (if the handle still holds exactly that upload's shard); elsewhere they are copied over the data
+    // plane and checked against the receipt's CRC. Either way the origin is not asked.
+    private async Task<LoadedShard?> TryAdoptAsync(SeedOrder seed)
+    {
+        var r = seed.Receipt;
+        if (r.Silo == silo.SiloAddress.ToString())
+        {
+            return store.TryRekey(r.Handle, seed.StageId, _key, out ulong crc, out int length) && crc == r.Crc64 && length == r.Length
+                ? new LoadedShard(r.Handle, length, crc)
+                : null;
+        }
+        var buffer = await peers.TryFetchAsync(r, seed.StageId).ConfigureAwait(true);
+        return buffer is null ? null : new LoadedShard(store.Add(_key, buffer, r.Length, r.Crc64), r.Length, r.Crc64);
+    }
 
-    [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Loading shard {Shard} failed: {ErrorType}: {Error}")]
-    private static partial void LogLoadFailed(ILogger logger, string shard, string errorType, string error);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Shard {Shard} discarded: {Reason}")]
+    private static partial void LogDiscarded(ILogger logger, string shard, string reason);
 }

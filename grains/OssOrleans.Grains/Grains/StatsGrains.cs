@@ -29,7 +29,7 @@ internal sealed class SiloStatsGrain(ShardStore store, CacheInstruments instrume
             me, store.Capacity, store.UsedBytes, store.Count,
             instruments.Hits, instruments.Misses, instruments.BytesServed, instruments.BytesFromOrigin,
             instruments.OriginRequests, instruments.Evictions, instruments.CrcFailures, endpoint.Url ?? "",
-            instruments.BytesServedLocal, endpoint.LocalSocket, store.AllocatedBytes));
+            instruments.BytesServedLocal, endpoint.Local, store.AllocatedBytes));
     }
 
     /// <summary>At most this many shards per answer, so one admin query cannot build a huge message.</summary>

@@ -55,7 +55,10 @@ public sealed class CacheOptions
     /// <summary>Keys asked for per list request (max-keys), 1 to 1000. Default 1000, the S3 and OSS maximum.</summary>
     public int ListPageSize { get; set; } = 1000;
 
-    /// <summary>Where the data plane listens. Default <c>http://127.0.0.1:0</c> (loopback, any free port; clients learn it from the grains).</summary>
+    /// <summary>
+    /// Where the data plane listens. Default <c>http://127.0.0.1:0</c> (loopback, any free port; clients learn it from the
+    /// grains). <c>https://</c> serves it with the cluster's certificate (<c>Tls:*</c>).
+    /// </summary>
     public string DataPlaneUrl { get; set; } = "http://127.0.0.1:0";
 
     /// <summary>Host name or address put in shard URLs given to clients. Default: the host of <see cref="DataPlaneUrl"/>.</summary>
@@ -67,6 +70,12 @@ public sealed class CacheOptions
     /// Clients elsewhere, or that cannot open the socket, use <see cref="DataPlaneUrl"/>. Default true (not on Windows).
     /// </summary>
     public bool DataPlaneLocalSocket { get; set; } = !OperatingSystem.IsWindows();
+
+    /// <summary>
+    /// The group (name or number) whose members may use this silo's Unix sockets. Default none: the sockets are owner-only
+    /// (0600, in a 0700 directory), so only processes of the silo's own user read over them; everyone else reads over TCP.
+    /// </summary>
+    public string? DataPlaneSocketGroup { get; set; }
 }
 
 internal sealed class CacheOptionsValidator : IValidateOptions<CacheOptions>
@@ -92,8 +101,8 @@ internal sealed class CacheOptionsValidator : IValidateOptions<CacheOptions>
             return ValidateOptionsResult.Fail($"{s}:ListCacheMaxEntries: must not be negative (got {o.ListCacheMaxEntries})");
         if (o.ListPageSize is < 1 or > 1000)
             return ValidateOptionsResult.Fail($"{s}:ListPageSize: must be between 1 and 1000 (got {o.ListPageSize})");
-        if (!Uri.TryCreate(o.DataPlaneUrl, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttp)
-            return ValidateOptionsResult.Fail($"{s}:DataPlaneUrl: '{o.DataPlaneUrl}' is not an http URL");
+        if (!Uri.TryCreate(o.DataPlaneUrl, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps))
+            return ValidateOptionsResult.Fail($"{s}:DataPlaneUrl: '{o.DataPlaneUrl}' is not an http(s) URL");
         return ValidateOptionsResult.Success;
     }
 }

@@ -266,10 +266,9 @@ internal static class ListErrors
     public static Exception Translate(ListPartitionKey key, Exception ex) => ex switch
     {
         ListingLoopException => new OriginFailedException($"{key}: stopped listing: {ex.Message}"),
-        ObjectNotFoundException => new OssObjectNotFoundException($"{key}: the bucket {key.Bucket} does not exist at the origin"),
         OriginProtocolException when ex.Message.Contains("continuation", StringComparison.OrdinalIgnoreCase)
             => new OriginFailedException($"{key}: stopped listing: {ex.Message}"),
-        ObjectStoreException => new OriginFailedException($"{key}: the origin failed: {ex.Message}"),
+        ObjectStoreException => Cache.OriginErrors.ToWire(ex, new ObjectUri(key.Bucket, key.Prefix), "listing"),
         _ => new OriginFailedException($"{key}: listing failed: {ex.GetType().Name}: {ex.Message}"),
     };
 

@@ -1,46 +1,68 @@
+using OssOrleans.Checksums;
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Security;
 using OssOrleans.Storage;
 
 namespace OssOrleans.Grains.Uploads;
 
 /// <summary>
-/// The write side of the data plane: <c>PUT /u?bucket=&amp;key=&amp;upload=&amp;part=&amp;offset=&amp;stage=</c> receives one part of a
+/// The write side of the data plane: <c>PUT /u?t={upload token}&amp;part={n}&amp;stage=1</c> receives one part of a
 /// multipart upload, uploads it to the origin, and (write-through) keeps its bytes in the shard store under staging ids
-/// that belong to no object version yet. The answer is the part's ETag (header <c>x-part-etag</c>) and one line per
-/// staged shard: "index handle length crc64".
+/// that belong to no object version yet. Everything but the part number comes from the upload token, which the upload grain
+/// signed: the bucket, key, origin upload id, part size (so the part's place in the object) and tenant. The token is checked
+/// before anything is allocated; a tenant has at most <see cref="AuthOptions.MaxUploadsPerTenant"/> parts in flight on this
+/// silo; the body must arrive within <see cref="BodyTimeout"/>. The answer (<see cref="PartAnswer"/>, JSON) is the part's
+/// ETag and a signed receipt per staged shard.
 /// </summary>
 internal sealed partial class PartReceiver
 {
     /// <summary>Largest part accepted (S3 allows 5 GiB; parts travel whole in memory here).</summary>
     public const long MaxPartSize = 1L << 30;
 
+    /// <summary>How long a part's body may take to arrive (an 8 MiB part at 100 kB/s takes 80 s).</summary>
+    public static readonly TimeSpan BodyTimeout = TimeSpan.FromMinutes(2);
+
+    // A part waits this long for one of the silo's upload slots before the client is told to come back (503).
+    private static readonly TimeSpan SlotWait = TimeSpan.FromSeconds(10);
+
     private readonly ShardStore _store;
     private readonly IObjectStore _origin;
     private readonly OriginGate _gate;
+    private readonly ClusterKeys _keys;
+    private readonly AuditLog _audit;
+    private readonly DataPlaneEndpoint _endpoint;
     private readonly ILogger<PartReceiver> _logger;
     private readonly string _silo;
     private readonly int _shardSize;
+    private readonly int _perTenant;
     // Parts being received at once; with the pool below this bounds the memory of uploads in flight on this silo.
     private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _tenantSlots = new(StringComparer.Ordinal);
     private readonly ArrayPool<byte> _parts;
 
-    public PartReceiver(ShardStore store, IObjectStore origin, OriginGate gate, ILocalSiloDetails silo, IOptions<CacheOptions> options, ILogger<PartReceiver> logger)
+    public PartReceiver(ShardStore store, IObjectStore origin, OriginGate gate, ClusterKeys keys, AuditLog audit, DataPlaneEndpoint endpoint,
+        ILocalSiloDetails silo, IOptions<CacheOptions> options, IOptions<AuthOptions> auth, ILogger<PartReceiver> logger)
     {
         _silo = silo.SiloAddress.ToString();
         _store = store;
         _origin = origin;
         _gate = gate;
+        _keys = keys;
+        _audit = audit;
+        _endpoint = endpoint;
         _logger = logger;
         _shardSize = options.Value.ShardSize;
         int concurrency = options.Value.MaxOriginConcurrency;
+        _perTenant = auth.Value.MaxUploadsPerTenant > 0 ? auth.Value.MaxUploadsPerTenant : Math.Max(1, concurrency / 2);
         _slots = new SemaphoreSlim(concurrency, concurrency);
         _parts = ArrayPool<byte>.Create((int)Math.Min(MaxPartSize, Array.MaxLength), concurrency);
     }
@@ -51,77 +73,114 @@ internal sealed partial class PartReceiver
     public async Task HandleAsync(HttpContext context)
     {
         var q = context.Request.Query;
-        string? bucket = q["bucket"], key = q["key"], upload = q["upload"];
-        long length = context.Request.ContentLength ?? -1;
-        if (bucket is null || key is null || upload is null
-            || !int.TryParse(q["part"], NumberStyles.None, CultureInfo.InvariantCulture, out int part) || part is < 1 or > 10_000
-            || !long.TryParse(q["offset"], NumberStyles.None, CultureInfo.InvariantCulture, out long offset)
-            || length is < 0 or > MaxPartSize)
+        if (!UploadTokens.TryRead(_keys, q["t"], DateTimeOffset.UtcNow, out var claims))
         {
-            await PlainAsync(context, StatusCodes.Status400BadRequest, "bucket, key, upload, part (1-10000), offset and a Content-Length up to 1 GiB are required").ConfigureAwait(false);
+            await PlainAsync(context, StatusCodes.Status403Forbidden, "a valid upload token (t) is required: start the upload through the upload grain").ConfigureAwait(false);
+            return;
+        }
+        long length = context.Request.ContentLength ?? -1;
+        if (!int.TryParse(q["part"], NumberStyles.None, CultureInfo.InvariantCulture, out int part) || part is < 1 or > 10_000
+            || length < 0 || length > claims.PartSize)
+        {
+            await PlainAsync(context, StatusCodes.Status400BadRequest, $"part (1-10000) and a Content-Length up to the session's part size ({claims.PartSize}) are required").ConfigureAwait(false);
             return;
         }
         bool stage = q["stage"] == "1";
-        if (stage && offset % _shardSize != 0)
-        {
-            await PlainAsync(context, StatusCodes.Status400BadRequest, $"part offset {offset} is not a multiple of the shard size {_shardSize}").ConfigureAwait(false);
-            return;
-        }
+        long offset = (long)(part - 1) * claims.PartSize;
         var bodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (bodySize is { IsReadOnly: false })
             bodySize.MaxRequestBodySize = length;
 
-        var aborted = context.RequestAborted;
-        await _slots.WaitAsync(aborted).ConfigureAwait(false);
+        var tenantSlots = _tenantSlots.GetOrAdd(claims.Tenant, _ => new SemaphoreSlim(_perTenant, _perTenant));
+        if (!tenantSlots.Wait(0))
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await PlainAsync(context, StatusCodes.Status503ServiceUnavailable, $"tenant {claims.Tenant} has {_perTenant} parts in flight on this silo already").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            timeout.CancelAfter(BodyTimeout);
+            if (!await _slots.WaitAsync(SlotWait, timeout.Token).ConfigureAwait(false))
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await PlainAsync(context, StatusCodes.Status503ServiceUnavailable, "every upload slot of this silo is busy").ConfigureAwait(false);
+                return;
+            }
+            try
+            {
+                await ReceiveAsync(context, claims, part, offset, (int)length, stage, timeout.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            _audit.Write(claims.Tenant, "write", claims.Uri.ToString(), 0, "timeout");
+            await PlainAsync(context, StatusCodes.Status408RequestTimeout, $"the part's body did not arrive within {BodyTimeout.TotalSeconds:0} s").ConfigureAwait(false);
+        }
+        finally
+        {
+            tenantSlots.Release();
+        }
+    }
+
+    private async Task ReceiveAsync(HttpContext context, UploadClaims claims, int part, long offset, int length, bool stage, CancellationToken cancellationToken)
+    {
         // A part of exactly one shard is read straight into a shard buffer, which the store keeps: no copy at all.
         bool direct = stage && length == _shardSize;
-        byte[] buffer = direct ? _store.Rent(_shardSize) : _parts.Rent((int)Math.Max(length, 1));
+        byte[] buffer = direct ? _store.Rent(_shardSize) : _parts.Rent(Math.Max(length, 1));
         bool bufferKept = false;
         try
         {
-            var bytes = buffer.AsMemory(0, (int)length);
-            await context.Request.Body.ReadExactlyAsync(bytes, aborted).ConfigureAwait(false);
+            var bytes = buffer.AsMemory(0, length);
+            await context.Request.Body.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
 
             // Staged shards need their CRCs anyway; computed first, they also give the part's CRC to the origin store,
             // which checks parts by CRC where the origin reports one: one pass over the bytes instead of two.
-            ulong[]? shardCrcs = null;
+            ShardCrcs[]? shardCrcs = null;
             ulong partCrc = 0;
             if (stage)
             {
-                shardCrcs = new ulong[(int)((length + _shardSize - 1) / _shardSize)];
+                shardCrcs = new ShardCrcs[(length + _shardSize - 1) / _shardSize];
                 for (int at = 0, i = 0; at < length; at += _shardSize, i++)
                 {
-                    int n = (int)Math.Min(_shardSize, length - at);
-                    shardCrcs[i] = Crc64Xz.Compute(buffer.AsSpan(at, n));
-                    partCrc = i == 0 ? shardCrcs[i] : Crc64Xz.Combine(partCrc, shardCrcs[i], n);
+                    int n = Math.Min(_shardSize, length - at);
+                    shardCrcs[i] = ShardCrcs.Compute(buffer.AsSpan(at, n));
+                    partCrc = i == 0 ? shardCrcs[i].Whole : Crc64Xz.Combine(partCrc, shardCrcs[i].Whole, n);
                 }
             }
 
             UploadedPart uploaded;
             try
             {
-                using (await _gate.EnterAsync(aborted).ConfigureAwait(false))
+                using (await _gate.EnterAsync(cancellationToken).ConfigureAwait(false))
                 {
                     uploaded = shardCrcs is null
-                        ? await _origin.UploadPartAsync(bucket, key, upload, part, bytes, aborted).ConfigureAwait(false)
-                        : await _origin.UploadPartAsync(bucket, key, upload, part, bytes, partCrc, aborted).ConfigureAwait(false);
+                        ? await _origin.UploadPartAsync(claims.Bucket, claims.Key, claims.UploadId, part, bytes, cancellationToken).ConfigureAwait(false)
+                        : await _origin.UploadPartAsync(claims.Bucket, claims.Key, claims.UploadId, part, bytes, partCrc, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (ObjectStoreException ex)
             {
-                LogPartFailed(_logger, bucket, key, part, ex.GetType().Name, ex.Message);
+                LogPartFailed(_logger, claims.Bucket, claims.Key, part, ex.GetType().Name, ex.Message);
+                _audit.Write(claims.Tenant, "write", claims.Uri.ToString(), length, ex.GetType().Name);
                 int status = ex is ObjectNotFoundException ? StatusCodes.Status404NotFound : StatusCodes.Status502BadGateway;
                 await PlainAsync(context, status, $"uploading part {part} to the origin failed: {ex.Message}").ConfigureAwait(false);
                 return;
             }
 
-            var lines = new StringBuilder();
+            var receipts = new List<StagedShard>();
             if (stage)
             {
+                string dataPlane = _endpoint.Url ?? "";
                 long first = offset / _shardSize;
                 for (int at = 0, i = 0; at < length; at += _shardSize, i++)
                 {
-                    int n = (int)Math.Min(_shardSize, length - at);
+                    int n = Math.Min(_shardSize, length - at);
                     byte[] shard;
                     if (direct)
                     {
@@ -133,14 +192,15 @@ internal sealed partial class PartReceiver
                         shard = _store.Rent(n);
                         buffer.AsSpan(at, n).CopyTo(shard);
                     }
-                    ulong crc = shardCrcs![i];
-                    long handle = _store.Add(StageId(upload, first + i), shard, n, crc);
-                    lines.Append(CultureInfo.InvariantCulture, $"{first + i} {handle} {n} {crc}\n");
+                    var crcs = shardCrcs![i];
+                    long handle = _store.Add(StageId(claims.UploadId, first + i), shard, n, crcs.Whole, crcs);
+                    receipts.Add(StageReceipts.Sign(_keys, claims, (int)(first + i), _silo, dataPlane, handle, n, crcs.Whole, part, uploaded.ETag, length));
                 }
             }
-            context.Response.Headers["x-part-etag"] = uploaded.ETag;
-            context.Response.Headers["x-silo"] = _silo;
-            await PlainAsync(context, StatusCodes.Status200OK, lines.ToString()).ConfigureAwait(false);
+            _audit.Write(claims.Tenant, "write", claims.Uri.ToString(), length, "ok");
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json";
+            await JsonSerializer.SerializeAsync(context.Response.Body, new PartAnswer(uploaded.ETag, _silo, [.. receipts]), cancellationToken: context.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
@@ -151,7 +211,6 @@ internal sealed partial class PartReceiver
                 else
                     _parts.Return(buffer);
             }
-            _slots.Release();
         }
     }
 

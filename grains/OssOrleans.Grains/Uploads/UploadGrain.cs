@@ -1,22 +1,39 @@
+using OssOrleans.Checksums;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Security;
 using OssOrleans.Storage;
 
 namespace OssOrleans.Grains.Uploads;
 
 /// <summary>
-/// A multipart upload session. It holds no state of its own: every call carries the session and the parts, so a retried
-/// call after the loss of this grain's silo does the same thing again (the origin's complete and abort are idempotent
-/// enough: a second complete of a completed upload finds the object, a second abort finds nothing).
+/// A multipart upload session. It holds no state of its own: every call carries the session (signed by the cluster, see
+/// <see cref="UploadTokens"/>) and the parts, so a retried call after the loss of this grain's silo does the same thing
+/// again (the origin's complete and abort are idempotent enough: a second complete of a completed upload finds the object,
+/// a second abort finds nothing). What the session says is read from its token, never from the copy beside it.
 /// </summary>
-internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, IOptions<CacheOptions> options, ILogger<UploadGrain> logger)
-    : Grain, IUploadGrain
+internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, ClusterKeys keys, IOptions<CacheOptions> options,
+    IOptions<AuthOptions> auth, ILogger<UploadGrain> logger) : Grain, IUploadGrain
 {
-    public async Task<UploadSession> StartAsync(ObjectUri uri, bool createOnly)
+    /// <summary>S3's (and OSS's) smallest part but the last.</summary>
+    internal const int MinPartSize = 5 << 20;
+
+    /// <summary>The part size asked for, at least 5 MiB and rounded up to whole shards, so each part's bytes become whole cached shards.</summary>
+    internal static int EffectivePartSize(int requested, int shardSize)
+    {
+        long rounded = (Math.Max(requested, MinPartSize) + (long)shardSize - 1) / shardSize * shardSize;
+        if (requested < 1 || rounded > PartReceiver.MaxPartSize)
+            throw new ArgumentException($"part size {requested}: must be between 1 byte and {PartReceiver.MaxPartSize} bytes");
+        return (int)rounded;
+    }
+
+    public async Task<UploadSession> StartAsync(ObjectUri uri, bool createOnly, int partSize)
     {
         uri = uri.RequireObject();
+        int shardSize = options.Value.ShardSize;
+        partSize = EffectivePartSize(partSize, shardSize);
         if (createOnly)
             await ThrowIfExistsAsync(uri).ConfigureAwait(true);
         string id;
@@ -25,61 +42,69 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
             using (await gate.EnterAsync().ConfigureAwait(true))
                 id = await origin.InitiateMultipartAsync(uri.Bucket, uri.Key, new PutOptions { CreateOnly = createOnly }).ConfigureAwait(true);
         }
-        catch (ObjectAlreadyExistsException)
-        {
-            throw Exists(uri);
-        }
         catch (ObjectStoreException ex)
         {
-            throw new OriginFailedException($"starting an upload of {uri} failed: {ex.Message}");
+            throw OriginErrors.ToWire(ex, uri, "starting an upload of");
         }
-        return new UploadSession(uri, id, options.Value.ShardSize, createOnly);
+        var expires = DateTimeOffset.UtcNow + auth.Value.UploadSessionLifetime;
+        string tenant = CallerContext.TenantOrSilo.Id;
+        var claims = new UploadClaims(uri.Bucket, uri.Key, id, shardSize, partSize, createOnly, tenant, expires.ToUnixTimeSeconds());
+        var silos = await GrainFactory.GetGrain<IClusterStatsGrain>(0).GetSilosAsync().ConfigureAwait(true);
+        UploadTarget[] targets = [.. silos.Where(s => s.DataPlaneUrl.Length > 0).Select(s => new UploadTarget(s.Silo, s.DataPlaneUrl, s.DataPlaneLocal))];
+        return new UploadSession(uri, id, shardSize, createOnly, partSize, tenant, expires, UploadTokens.Issue(keys, claims), targets);
     }
 
     public async Task<ObjectInfo> CompleteAsync(UploadSession session, UploadedPartInfo[] parts, StagedShard[] staged)
     {
-        var uri = session.Uri;
+        var claims = Claims(session);
+        var uri = claims.Uri;
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(staged);
+        var ordered = parts.OrderBy(p => p.PartNumber).ToArray();
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            if (ordered[i].PartNumber != i + 1)
+                throw new ArgumentException($"completing {uri}: parts must be numbered 1 to {ordered.Length} without gaps or repeats");
+        }
         PutResult result;
         try
         {
             // Servers that ignore the conditional complete (s3rver; OSS on versioned buckets) would overwrite: check first.
             // A writer that appears between this HEAD and the complete still wins the race there (see the README).
-            if (session.CreateOnly)
+            if (claims.CreateOnly)
                 await ThrowIfExistsAsync(uri).ConfigureAwait(true);
             using (await gate.EnterAsync().ConfigureAwait(true))
             {
-                result = await origin.CompleteMultipartAsync(uri.Bucket, uri.Key, session.OriginUploadId,
-                    [.. parts.OrderBy(p => p.PartNumber).Select(p => new UploadedPart(p.PartNumber, p.ETag, p.Size))]).ConfigureAwait(true);
+                result = await origin.CompleteMultipartAsync(uri.Bucket, uri.Key, claims.UploadId,
+                    [.. ordered.Select(p => new UploadedPart(p.PartNumber, p.ETag, p.Size))]).ConfigureAwait(true);
             }
         }
         catch (Exception ex) when (ex is ObjectAlreadyExistsException or OssObjectExistsException)
         {
             await AbortAsync(session).ConfigureAwait(true);
-            throw Exists(uri);
+            throw new OssObjectExistsException($"{uri} already exists (create-only write)");
         }
         catch (ObjectStoreException ex)
         {
             // A complete retried after its answer was lost (this grain's silo died, say) finds the upload gone because it
             // completed: the object is there with the multipart ETag of exactly these parts.
-            result = await FindOwnCompletionAsync(uri, parts).ConfigureAwait(true)
-                ?? throw new OriginFailedException($"completing the upload of {uri} failed: {ex.Message}");
+            result = await FindOwnCompletionAsync(uri, ordered).ConfigureAwait(true)
+                ?? throw OriginErrors.ToWire(ex, uri, "completing the upload of");
         }
 
-        // The new version is visible: forget the old metadata, and hand each staged shard to its shard grain, but only when
-        // the object at the origin is exactly what was uploaded (same ETag and size); otherwise someone wrote after us.
+        // The new version is visible: forget the old metadata, and hand the staged shards to their shard grains, but only
+        // when they are provably the bytes of exactly this version (see Seedable).
         var objectGrain = GrainFactory.GetGrain<IObjectGrain>(uri.ToGrainKey());
         await objectGrain.InvalidateAsync().ConfigureAwait(true);
         var info = await objectGrain.GetInfoAsync().ConfigureAwait(true);
-        long size = parts.Sum(p => p.Size);
-        if (SameETag(info.ETag, result.ETag) && info.Size == size && info.ShardSize == session.ShardSize)
+        if (Seedable(claims, ordered, staged, result, info, out var seeds, out string why))
         {
-            await Task.WhenAll(staged
-                .Where(s => s.Index >= 0 && s.Index < info.ShardCount && s.Length == info.Shard(s.Index).LengthIn(info.Size))
-                .Select(s => GrainFactory.GetGrain<IShardSeedGrain>(info.Shard(s.Index).ToGrainKey()).SeedAsync(s))).ConfigureAwait(true);
+            await Task.WhenAll(seeds.Select(s => GrainFactory.GetGrain<IShardSeedGrain>(info.Shard(s.Index).ToGrainKey())
+                .SeedAsync(new SeedOrder(s, PartReceiver.StageId(claims.UploadId, s.Index), info.Size)))).ConfigureAwait(true);
         }
         else
         {
-            LogNotSeeded(logger, uri.ToString(), result.ETag, info.ETag);
+            LogNotSeeded(logger, uri.ToString(), why);
         }
         DeactivateOnIdle();
         return info;
@@ -87,11 +112,12 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
 
     public async Task AbortAsync(UploadSession session)
     {
-        var uri = session.Uri;
+        var claims = Claims(session);
+        var uri = claims.Uri;
         try
         {
             using (await gate.EnterAsync().ConfigureAwait(true))
-                await origin.AbortMultipartAsync(uri.Bucket, uri.Key, session.OriginUploadId).ConfigureAwait(true);
+                await origin.AbortMultipartAsync(uri.Bucket, uri.Key, claims.UploadId).ConfigureAwait(true);
         }
         catch (NotSupportedException)
         {
@@ -105,9 +131,87 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
         DeactivateOnIdle();
     }
 
+    // The session as the cluster signed it, for the tenant that started it.
+    private UploadClaims Claims(UploadSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (!UploadTokens.TryRead(keys, session.Token, DateTimeOffset.UtcNow, out var claims))
+            throw new OssAccessDeniedException("the upload session is not one this cluster signed, or it has expired");
+        string caller = CallerContext.TenantOrSilo.Id;
+        if (CallerContext.Tenant is not null && claims.Tenant != caller)
+            throw new OssAccessDeniedException($"{caller} may not complete or abort an upload of {claims.Tenant}");
+        return claims;
+    }
+
+    /// <summary>
+    /// Staged shards become the new version's shards only when every one is provably a byte range of it: each receipt is
+    /// signed by the silo that received the bytes, for this upload and the part number and part ETag completed here (an
+    /// origin refuses to complete a part whose ETag it does not have); every part was staged, with every part but the last
+    /// exactly the session's part size (so each receipt's shard index is right); the object at the origin has the ETag the
+    /// complete returned and the parts' total size; a multipart ETag (MD5 of the part MD5s) agrees with the parts; and where
+    /// the origin gives a whole-object CRC-64, the receipts' CRCs add up to it.
+    /// </summary>
+    private bool Seedable(UploadClaims claims, UploadedPartInfo[] parts, StagedShard[] staged, PutResult result, ObjectInfo info,
+        out List<StagedShard> seeds, out string why)
+    {
+        seeds = [];
+        long size = parts.Sum(p => p.Size);
+        if (!StoreKeys.ETagEquals(info.ETag, result.ETag) || info.Size != size || info.ShardSize != claims.ShardSize)
+        {
+            why = $"the origin now has version {info.ETag} of {info.Size} bytes; the upload completed as {result.ETag} of {size}";
+            return false;
+        }
+        if (staged.Length == 0)
+        {
+            why = "nothing was staged";
+            return false;
+        }
+        if (result.ETag.Contains('-', StringComparison.Ordinal) && MultipartETag.Compute(parts) is string expected && !MultipartETag.Matches(result.ETag, expected))
+        {
+            why = $"the origin's ETag {result.ETag} is not the multipart ETag of the parts completed";
+            return false;
+        }
+        var byIndex = new SortedDictionary<int, StagedShard>();
+        var partsSeen = new HashSet<int>();
+        foreach (var r in staged)
+        {
+            if (r.PartNumber < 1 || r.PartNumber > parts.Length || !StageReceipts.Verify(keys, claims, r))
+                continue;
+            var part = parts[r.PartNumber - 1];
+            if (!StoreKeys.ETagEquals(r.PartETag, part.ETag) || r.PartLength != part.Size)
+                continue;
+            if (r.Index < 0 || r.Index >= info.ShardCount || r.Length != info.Shard(r.Index).LengthIn(info.Size))
+                continue;
+            partsSeen.Add(r.PartNumber);
+            byIndex.TryAdd(r.Index, r);
+        }
+        for (int p = 1; p <= parts.Length; p++)
+        {
+            if (!partsSeen.Contains(p) || (p < parts.Length && parts[p - 1].Size != claims.PartSize))
+            {
+                why = $"part {p} has no receipt the cluster signed for it, or is not of the session's part size";
+                return false;
+            }
+        }
+        if (info.Crc64 is ulong whole && byIndex.Count == info.ShardCount)
+        {
+            ulong combined = 0;
+            foreach (var r in byIndex.Values)
+                combined = r.Index == 0 ? r.Crc64 : Crc64Xz.Combine(combined, r.Crc64, r.Length);
+            if (combined != whole)
+            {
+                why = $"the staged shards' CRC-64 {combined} is not the origin's {whole}";
+                return false;
+            }
+        }
+        seeds = [.. byIndex.Values];
+        why = "";
+        return true;
+    }
+
     private async Task<PutResult?> FindOwnCompletionAsync(ObjectUri uri, UploadedPartInfo[] parts)
     {
-        if (MultipartETag.Compute([.. parts.OrderBy(p => p.PartNumber)]) is not { } expected)
+        if (MultipartETag.Compute(parts) is not { } expected)
             return null;
         try
         {
@@ -133,13 +237,12 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
         {
             return;
         }
-        throw Exists(uri);
+        catch (ObjectStoreException ex)
+        {
+            throw OriginErrors.ToWire(ex, uri, "checking for");
+        }
+        throw new OssObjectExistsException($"{uri} already exists (create-only write)");
     }
-
-    private static bool SameETag(string a, string b) =>
-        string.Equals(a.Trim().Trim('"'), b.Trim().Trim('"'), StringComparison.Ordinal);
-
-    private static OssObjectExistsException Exists(ObjectUri uri) => new($"{uri} already exists (create-only write)");
 
     [LoggerMessage(EventId = 2610, Level = LogLevel.Information, Message = "Upload of {Uri} could not be aborted: {Origin} does not support AbortMultipartUpload")]
     private static partial void LogAbortUnsupported(ILogger logger, string uri, string origin);
@@ -147,6 +250,6 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
     [LoggerMessage(EventId = 2611, Level = LogLevel.Warning, Message = "Aborting the upload of {Uri} failed: {Error}")]
     private static partial void LogAbortFailed(ILogger logger, string uri, string error);
 
-    [LoggerMessage(EventId = 2612, Level = LogLevel.Information, Message = "Upload of {Uri} completed as {ETag} but the origin now has {Current}; staged shards not used")]
-    private static partial void LogNotSeeded(ILogger logger, string uri, string etag, string current);
+    [LoggerMessage(EventId = 2612, Level = LogLevel.Information, Message = "Upload of {Uri} completed; staged shards not used: {Reason}")]
+    private static partial void LogNotSeeded(ILogger logger, string uri, string reason);
 }

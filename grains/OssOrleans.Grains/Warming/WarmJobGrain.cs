@@ -3,7 +3,9 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Security;
 using OssOrleans.Storage;
 
 namespace OssOrleans.Grains.Warming;
@@ -128,7 +130,7 @@ internal sealed partial class WarmJobGrain(IObjectStore origin, IOptions<CacheOp
             }
             catch (ObjectStoreException ex)
             {
-                throw new OriginFailedException($"listing {_prefix} failed: {ex.Message}");
+                throw OriginErrors.ToWire(ex, _prefix, "listing");
             }
             foreach (var entry in page.Entries)
             {
@@ -241,6 +243,12 @@ internal sealed class WarmJobRegistryGrain : Grain, IWarmJobRegistryGrain, IWarm
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<WarmJobProgress>> ListAsync() =>
-        Task.FromResult<IReadOnlyList<WarmJobProgress>>([.. _jobs.Values.Select(j => j.Progress).OrderByDescending(p => p.StartedAt)]);
+    /// <summary>Silos and admins see every job; a tenant its own (job ids start with their tenant, see <see cref="TenantKeys"/>).</summary>
+    public Task<IReadOnlyList<WarmJobProgress>> ListAsync()
+    {
+        var caller = CallerContext.Tenant;
+        var visible = _jobs.Values.Select(j => j.Progress)
+            .Where(p => caller is null || caller.IsClusterAdmin || (TenantKeys.TryGetOwner(p.JobId, out string owner) && owner == caller.Id));
+        return Task.FromResult<IReadOnlyList<WarmJobProgress>>([.. visible.OrderByDescending(p => p.StartedAt)]);
+    }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Orleans.Dashboard;
 using Orleans.Runtime;
+using OssOrleans.Grains.Security;
 using OssOrleans.Silo.Hosting;
 using OssOrleans.Storage;
 
@@ -25,10 +26,11 @@ internal static partial class AdminApi
 
     public static void Map(WebApplication app, SiloSettings settings)
     {
-        if (settings.Admin.Token.Length > 0)
+        // Open only on an anonymous loopback silo without a token (the validator allows nothing else).
+        if (settings.Admin.Token.Length > 0 || !settings.Tenants.IsAnonymous)
         {
-            var expected = SHA256.HashData(Encoding.UTF8.GetBytes(settings.Admin.Token));
-            app.Use((context, next) => IsProtected(context.Request.Path) && !HasToken(context.Request, expected)
+            var expected = settings.Admin.Token.Length > 0 ? SHA256.HashData(Encoding.UTF8.GetBytes(settings.Admin.Token)) : null;
+            app.Use((context, next) => IsProtected(context.Request.Path) && !IsAdmin(context.Request, expected, settings.Tenants)
                 ? Unauthorized(context)
                 : next(context));
         }
@@ -51,25 +53,46 @@ internal static partial class AdminApi
         path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(OrleansDashboardPrefix, StringComparison.OrdinalIgnoreCase);
 
-    // Compares hashes in constant time, so neither the token's bytes nor its length leak through timing.
-    private static bool HasToken(HttpRequest request, byte[] expected)
+    /// <summary>
+    /// The admin token (<c>Authorization: Bearer {token}</c>), or an admin tenant's access key id and secret
+    /// (<c>Authorization: Basic</c>, as <c>curl -u key:secret</c> sends them, or <c>Bearer key:secret</c>); the dashboard
+    /// page sends what the user typed in a cookie. Compared as hashes in constant time, so neither a secret's bytes nor its
+    /// length leak through timing.
+    /// </summary>
+    private static bool IsAdmin(HttpRequest request, byte[]? token, TenantRegistry tenants)
     {
         string? given = null;
         string? header = request.Headers.Authorization;
         if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             given = header[7..].Trim();
+        else if (header is not null && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                given = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+        }
         else if (request.Cookies.TryGetValue(TokenCookie, out var cookie))
             given = Uri.UnescapeDataString(cookie);
         if (string.IsNullOrEmpty(given))
             return false;
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expected);
+        if (token is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), token))
+            return true;
+        int colon = given.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !tenants.TryGet(given[..colon], out var tenant) || !tenant.IsClusterAdmin || tenant.Secret is null)
+            return false;
+        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given[(colon + 1)..])), SHA256.HashData(Encoding.UTF8.GetBytes(tenant.Secret)));
     }
 
     private static Task Unauthorized(HttpContext context)
     {
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"ossorleans-admin\"";
-        return context.Response.WriteAsJsonAsync(new ErrorJson("a bearer token is required (Admin:Token)"));
+        return context.Response.WriteAsJsonAsync(new ErrorJson("an admin token (Admin:Token) or an admin tenant's key:secret is required"));
     }
 
     private static async Task<IResult> GetClusterAsync(IGrainFactory grains, SiloSettings settings, IObjectStore origin, CancellationToken ct)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Orleans.Dashboard;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Security;
 using OssOrleans.Silo.Admin;
 using OssOrleans.Storage;
 
@@ -26,12 +27,18 @@ internal static partial class SiloApp
 
         var settings = SiloConfiguration.Bind(builder.Configuration);
         builder.Services.AddSingleton(settings);
+        // What validation loaded is what the silo uses: secrets and certificates are read once.
+        builder.Services.AddSingleton(settings.Tenants);
+        builder.Services.AddSingleton(settings.Tls);
         builder.WebHost.UseUrls(settings.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (settings.Tls.Enabled)
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = settings.Tls.Certificate));
         builder.Services.AddSingleton<IObjectStore>(sp => CreateOrigin(settings, sp));
 
         builder.UseOrleans(silo =>
         {
             silo.AddOssCache(builder.Configuration);
+            silo.UseClusterTls(settings.Tls);
             var c = settings.Cluster;
             // Failure detection (ProbeTimeout, NumMissedProbesLimit, ...) is Orleans' own; defaults unless set here.
             silo.Services.AddOptions<Orleans.Configuration.ClusterMembershipOptions>().Bind(builder.Configuration.GetSection(SiloClusterOptions.Section + ":Membership"));
@@ -43,7 +50,9 @@ internal static partial class SiloApp
                 case ClusterMode.Redis:
                     silo.UseRedisClustering(c.Redis);
                     silo.Configure<Orleans.Configuration.ClusterOptions>(o => { o.ClusterId = c.ClusterId; o.ServiceId = c.ServiceId; });
-                    silo.ConfigureEndpoints(IPAddress.Parse(c.AdvertisedAddress), c.SiloPort, c.GatewayPort, listenOnAnyHostAddress: true);
+                    // A cluster on one machine (advertised on loopback) listens on loopback only.
+                    silo.ConfigureEndpoints(IPAddress.Parse(c.AdvertisedAddress), c.SiloPort, c.GatewayPort,
+                        listenOnAnyHostAddress: !TrustValidator.IsLoopbackAddress(c.AdvertisedAddress));
                     break;
                 case ClusterMode.Kubernetes:
                     // Membership still lives in Redis; Kubernetes hosting takes cluster id, service id and the pod IP from the
@@ -113,6 +122,9 @@ internal static partial class SiloApp
             await stdout.WriteLineAsync($"  data plane: {dataPlane}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"  silo port {c.SiloPort}, client gateway port {c.GatewayPort}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"  origin: {origin.Name}").ConfigureAwait(false);
+            await stdout.WriteLineAsync(settings.Tenants.IsAnonymous
+                ? "  access: anonymous (no tenants; every listener is on loopback)"
+                : $"  access: {settings.Tenants.Tenants.Count} tenant(s); TLS {(settings.Tls.Enabled ? "on" : "off")}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"{ReadyLine} Press Ctrl+C to stop.").ConfigureAwait(false);
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
 

@@ -1,13 +1,23 @@
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Security;
 using OssOrleans.Storage;
 
 namespace OssOrleans.Silo.Hosting;
 
-/// <summary>The silo's settings, bound and validated once before anything starts.</summary>
+/// <summary>
+/// The silo's settings, bound and validated once before anything starts, with what the trust settings load (tenants,
+/// certificates), so a file that cannot be read or a secret that is too short stops the silo before it listens.
+/// </summary>
 internal sealed record SiloSettings(OriginOptions Origin, S3StoreOptions S3, SiloClusterOptions Cluster, HttpEndpointOptions Http, CacheOptions Cache)
 {
     public AdminOptions Admin { get; init; } = new();
+
+    public AuthOptions Auth { get; init; } = new();
+
+    public TenantRegistry Tenants { get; init; } = new(new AuthOptions());
+
+    public ClusterTls Tls { get; init; } = new(new ClusterTlsOptions());
 }
 
 /// <summary>Thrown for configuration that cannot work; the message is one line naming the option.</summary>
@@ -46,6 +56,8 @@ internal static class SiloConfiguration
         var http = Bind<HttpEndpointOptions>(configuration, HttpEndpointOptions.Section);
         var cache = Bind<CacheOptions>(configuration, CacheOptions.Section);
         var admin = Bind<AdminOptions>(configuration, AdminOptions.Section);
+        var auth = Bind<AuthOptions>(configuration, AuthOptions.Section);
+        var tlsOptions = Bind<ClusterTlsOptions>(configuration, ClusterTlsOptions.Section);
 
         Check(new OriginOptionsValidator().Validate(null, origin));
         if (origin.Kind == OriginKind.S3)
@@ -53,8 +65,12 @@ internal static class SiloConfiguration
         Check(new SiloClusterOptionsValidator().Validate(null, cluster));
         Check(new HttpEndpointOptionsValidator().Validate(null, http));
         Check(new CacheOptionsValidator().Validate(null, cache));
-        Check(AdminOptionsValidator.Validate(admin, http));
-        return new SiloSettings(origin, s3, cluster, http, cache) { Admin = admin };
+        var tenants = Load(() => new TenantRegistry(auth));
+        var tls = Load(() => new ClusterTls(tlsOptions));
+        Load(() => ClusterKeys.Resolve(auth));
+        Check(TrustValidator.Validate(cluster, http, cache, auth, tenants, tls));
+        Check(AdminOptionsValidator.Validate(admin, http, tenants));
+        return new SiloSettings(origin, s3, cluster, http, cache) { Admin = admin, Auth = auth, Tenants = tenants, Tls = tls };
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()
@@ -67,6 +83,19 @@ internal static class SiloConfiguration
         {
             // The binder names the path ("Failed to convert configuration value at 'Cluster:SiloPort' to type 'System.Int32'")
             // and the value, which is never a secret for the typed (non-string) settings where conversion can fail.
+            throw new SiloConfigurationException(ex.Message, ex);
+        }
+    }
+
+    // Trust settings read files (secrets, certificates); their errors are one line naming the setting, never a secret.
+    private static T Load<T>(Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (InvalidOperationException ex)
+        {
             throw new SiloConfigurationException(ex.Message, ex);
         }
     }

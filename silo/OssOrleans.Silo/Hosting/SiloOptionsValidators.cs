@@ -58,16 +58,17 @@ internal sealed class HttpEndpointOptionsValidator : IValidateOptions<HttpEndpoi
 /// <summary>Checks <see cref="AdminOptions"/> against the HTTP endpoint it is served on.</summary>
 internal static class AdminOptionsValidator
 {
-    public static ValidateOptionsResult Validate(AdminOptions admin, HttpEndpointOptions http)
+    public static ValidateOptionsResult Validate(AdminOptions admin, HttpEndpointOptions http, Grains.Security.TenantRegistry tenants)
     {
-        if (!admin.Enabled || admin.Token.Length > 0)
+        // With tenants, an admin tenant signs in (and the token is a shortcut); without either, loopback only.
+        if (!admin.Enabled || admin.Token.Length > 0 || !tenants.IsAnonymous)
             return ValidateOptionsResult.Success;
         foreach (var url in http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!IsLoopback(url))
                 return ValidateOptionsResult.Fail(
                     $"{AdminOptions.Section}:Token: required because {HttpEndpointOptions.Section}:Urls binds '{url}' beyond loopback " +
-                    $"(set a token, or {AdminOptions.Section}:Enabled=false)");
+                    $"(set a token or an admin tenant, or {AdminOptions.Section}:Enabled=false)");
         }
         return ValidateOptionsResult.Success;
     }

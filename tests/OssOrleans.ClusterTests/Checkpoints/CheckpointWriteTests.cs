@@ -257,7 +257,7 @@ public sealed class MultipartETagTests
             Endpoint = c.Origin.Endpoint.ToString(), AccessKeyId = "k", AccessKeySecret = "s",
         });
         var uri = new ObjectUri(TestCacheCluster.Bucket, "etag/mp.bin");
-        var session = await c.Cluster.Client.GetGrain<IUploadGrain>("etag-test").StartAsync(uri, createOnly: false);
+        var session = await c.Cluster.Client.GetGrain<IUploadGrain>("anonymous/etag-test").StartAsync(uri, createOnly: false, partSize: 5 << 20);
         var p1 = CheckpointWriteTests.RandomBytes(5 << 20, seed: 1);
         var p2 = CheckpointWriteTests.RandomBytes(1234, seed: 2);
         var u1 = await store.UploadPartAsync(uri.Bucket, uri.Key, session.OriginUploadId, 1, p1);
@@ -268,7 +268,7 @@ public sealed class MultipartETagTests
         var done = await store.CompleteMultipartAsync(uri.Bucket, uri.Key, session.OriginUploadId, [u1, u2]);
         Assert.True(OssOrleans.Grains.Uploads.MultipartETag.Matches(done.ETag, OssOrleans.Grains.Uploads.MultipartETag.Compute(parts)!));
 
-        var info = await c.Cluster.Client.GetGrain<IUploadGrain>("etag-test-retry").CompleteAsync(session, parts, []);
+        var info = await c.Cluster.Client.GetGrain<IUploadGrain>("anonymous/etag-test-retry").CompleteAsync(session, parts, []);
         Assert.Equal(p1.Length + p2.Length, info.Size);
     }
 }

@@ -1,3 +1,4 @@
+using OssOrleans.Checksums;
 using OssOrleans.Storage;
 using OssOrleans.TestKit;
 

@@ -1,3 +1,4 @@
+using OssOrleans.Checksums;
 using System.Security.Cryptography;
 
 namespace OssOrleans.TestKit;
@@ -86,7 +87,7 @@ internal sealed class Blob
             {
                 return (ulong)Volatile.Read(ref _crc64);
             }
-            var crc = OssOrleans.Storage.Crc64Xz.CreateHasher();
+            var crc = OssOrleans.Checksums.Crc64Xz.CreateHasher();
             foreach (var s in Segments)
             {
                 crc.Append(s);

@@ -1,3 +1,4 @@
+using OssOrleans.Checksums;
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
@@ -139,7 +140,7 @@ public sealed class ShardStoreTests
     [Fact]
     public void Verify_APartChecksOnlyTheBlocksUnderIt_AndTheFirstCheckReadsTheWholeShard()
     {
-        const int size = 4 * ShardStore.CrcBlockSize;
+        const int size = 4 * ShardCrcs.BlockSize;
         var store = new ShardStore(Options.Create(new CacheOptions { ShardSize = size, CapacityBytes = 4L * size }), new CacheInstruments());
         long Load(string id, int seed, out byte[] buffer)
         {
@@ -152,12 +153,12 @@ public sealed class ShardStoreTests
         Assert.True(store.TryLease(h, out var lease));
         using (lease)
         {
-            Assert.True(lease.Verify(ShardStore.CrcBlockSize, 10));
-            a[3 * ShardStore.CrcBlockSize + 5] ^= 0x10;
-            Assert.True(lease.Verify(0, 2 * ShardStore.CrcBlockSize), "blocks 0 and 1 are intact");
-            Assert.False(lease.Verify(3 * ShardStore.CrcBlockSize, 6));
-            Assert.False(lease.Verify(2 * ShardStore.CrcBlockSize + 1, ShardStore.CrcBlockSize), "the range ends in block 3");
-            Assert.False(lease.Verify(0, size));
+            Assert.True(lease.Verify(ShardCrcs.BlockSize, 10, out _, out _));
+            a[3 * ShardCrcs.BlockSize + 5] ^= 0x10;
+            Assert.True(lease.Verify(0, 2 * ShardCrcs.BlockSize, out _, out _), "blocks 0 and 1 are intact");
+            Assert.False(lease.Verify(3 * ShardCrcs.BlockSize, 6, out _, out _));
+            Assert.False(lease.Verify(2 * ShardCrcs.BlockSize + 1, ShardCrcs.BlockSize, out _, out _), "the range ends in block 3");
+            Assert.False(lease.Verify(0, size, out _, out _));
         }
 
         // Damaged before anything was checked: the first check of any part reads the whole shard against its CRC.
@@ -165,30 +166,25 @@ public sealed class ShardStoreTests
         b[size - 1] ^= 0x01;
         Assert.True(store.TryLease(h2, out var lease2));
         using (lease2)
-            Assert.False(lease2.Verify(0, 100));
+            Assert.False(lease2.Verify(0, 100, out _, out _));
     }
 
     [Fact]
-    public void ComputeCrcs_BlocksAddUpToTheWholeCrc_AndGivenAtAdd_SpareTheFirstFullRead()
+    public void Crcs_GivenAtAdd_SpareTheFirstFullRead()
     {
-        const int size = 3 * ShardStore.CrcBlockSize + 1000;
+        const int size = 3 * ShardCrcs.BlockSize + 1000;
         var store = new ShardStore(Options.Create(new CacheOptions { ShardSize = size, CapacityBytes = 2L * size }), new CacheInstruments());
         var buffer = store.Rent(size);
         new Random(3).NextBytes(buffer.AsSpan(0, size));
 
-        var (crc, blocks) = ShardStore.ComputeCrcs(buffer.AsSpan(0, size));
-        Assert.Equal(Crc64Xz.Compute(buffer.AsSpan(0, size)), crc);
-        Assert.Equal(4, blocks!.Length);
-        Assert.Equal(Crc64Xz.Compute(buffer.AsSpan(3 * ShardStore.CrcBlockSize, 1000)), blocks[3]);
-        Assert.Null(ShardStore.ComputeCrcs(buffer.AsSpan(0, 10)).Blocks);
-
-        long h = store.Add("a", buffer, size, crc, blocks);
+        var crcs = ShardCrcs.Compute(buffer.AsSpan(0, size));
+        long h = store.Add("a", buffer, size, crcs.Whole, crcs);
         buffer[size - 1] ^= 0x80;
         Assert.True(store.TryLease(h, out var lease));
         using (lease)
         {
-            Assert.True(lease.Verify(0, 10), "block 0 is intact, and only it is read");
-            Assert.False(lease.Verify(size - 1, 1));
+            Assert.True(lease.Verify(0, 10, out _, out _), "block 0 is intact, and only it is read");
+            Assert.False(lease.Verify(size - 1, 1, out _, out _));
         }
     }
 
@@ -201,10 +197,23 @@ public sealed class ShardStoreTests
         Assert.True(store.TryLease(h, out var lease));
         using (lease)
         {
-            Assert.True(lease.Verify(100, 10));
+            Assert.True(lease.Verify(100, 10, out _, out _));
             buffer[Shard - 1] = 8;
-            Assert.False(lease.Verify(100, 10));
+            Assert.False(lease.Verify(100, 10, out _, out _));
         }
+    }
+
+    [Fact]
+    public void Add_Handles_AreRandomAndNeverRepeat()
+    {
+        // Sequential handles let an old URL fetch another shard, and started at 1 again after every restart.
+        var store = NewStore(64);
+        var handles = Enumerable.Range(0, 64).Select(i => store.Add($"s{i}", Fill(store, (byte)i), Shard, 0)).ToList();
+        Assert.Equal(64, handles.Distinct().Count());
+        Assert.All(handles, h => Assert.True(h > 0));
+        Assert.DoesNotContain(handles, h => h <= 64);
+        var other = NewStore(64);
+        Assert.DoesNotContain(other.Add("s0", Fill(other, 0), Shard, 0), handles);
     }
 
     [Fact]

@@ -106,7 +106,7 @@ internal sealed class InMemoryListStore(IReadOnlyList<string> sortedKeys) : IObj
     }
 
     public Task<ObjectMetadata> HeadAsync(string bucket, string key, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-    public Task ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<long> ReadRangeAsync(string bucket, string key, string etag, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     public Task CopyRangeToAsync(string bucket, string key, string etag, long offset, long length, Stream destination, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     public Task<PutResult> PutAsync(string bucket, string key, ReadOnlyMemory<byte> content, PutOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     public Task<string> InitiateMultipartAsync(string bucket, string key, PutOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();

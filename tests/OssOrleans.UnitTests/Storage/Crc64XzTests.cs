@@ -1,3 +1,4 @@
+using OssOrleans.Checksums;
 using System.Text;
 using OssOrleans.Storage;
 

@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 
-namespace OssOrleans.Storage;
+namespace OssOrleans.Checksums;
 
 /// <summary>
 /// CRC-64/XZ, the checksum OSS reports as <c>x-oss-hash-crc64ecma</c>: polynomial 0x42F0E1EBA9EA3693,
@@ -39,6 +39,13 @@ public static class Crc64Xz
         }
         return crc ^ crcB;
     }
+
+    /// <summary>
+    /// The CRC-64/XZ of B, from <paramref name="crcWhole"/> = CRC(A + B), <paramref name="crcA"/> = CRC(A) and
+    /// <paramref name="lengthB"/>: the inverse of <see cref="Combine"/> for its second part. A server that checked a
+    /// shard's bytes can so tell a reader of part of it the CRCs of the parts it does not send.
+    /// </summary>
+    public static ulong Remainder(ulong crcWhole, ulong crcA, long lengthB) => crcWhole ^ Combine(crcA, 0, lengthB);
 
     // The polynomial bit-reversed, as the reflected register shifts right.
     private const ulong ReflectedPolynomial = 0xC96C5795D7870F42;
