@@ -10,6 +10,7 @@ internal static class ExitCodes
     public const int Error = 1;
     public const int Usage = 2;
     public const int NotFound = 3;
+    public const int AccessDenied = 4;
 }
 
 /// <summary>A wrong command line; the message is one line, printed with the usage hint.</summary>
@@ -43,7 +44,8 @@ internal static class CtlApp
 
     private const string GlobalUsage =
         "global options: --cluster host:port[,host:port...] (default $" + ClusterVariable + " or 127.0.0.1:30000), " +
-        "--cluster-id ID, --service-id ID, --connect-timeout SECONDS (default 15), --json, --help";
+        "--cluster-id ID, --service-id ID, --connect-timeout SECONDS (default 15), --credential-file FILE (default $OSSORLEANS_CREDENTIAL_FILE; " +
+        "or $OSSORLEANS_ACCESS_KEY_ID and $OSSORLEANS_ACCESS_KEY_SECRET), --tls-ca FILE, --tls-cert FILE, --tls-key FILE, --json, --help";
 
     public static async Task<int> RunAsync(string[] args, Stream stdout, TextWriter stderr, Func<string, string?> environment, CancellationToken cancellationToken = default)
     {
@@ -87,10 +89,21 @@ internal static class CtlApp
                 await stderr.WriteLineAsync("ossctl: cancelled").ConfigureAwait(false);
                 return ExitCodes.Error;
             }
+            catch (OssAccessDeniedException ex)
+            {
+                await stderr.WriteLineAsync($"ossctl: access denied: {FirstLine(ex.Message)}").ConfigureAwait(false);
+                return ExitCodes.AccessDenied;
+            }
             catch (Exception ex) when (ex is IOException or InvalidOperationException or OriginFailedException or ObjectChangedException or OssObjectExistsException or FormatException
-                or TimeoutException or UnauthorizedAccessException || ex.GetType().Namespace?.StartsWith("Orleans", StringComparison.Ordinal) == true)
+                or TimeoutException or UnauthorizedAccessException or OssIntegrityException || ex.GetType().Namespace?.StartsWith("Orleans", StringComparison.Ordinal) == true)
             {
                 await stderr.WriteLineAsync($"ossctl: {FirstLine(ex.Message)}").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Whatever else: one line, never a stack trace.
+                await stderr.WriteLineAsync($"ossctl: {ex.GetType().Name}: {FirstLine(ex.Message)}").ConfigureAwait(false);
                 return ExitCodes.Error;
             }
         }
@@ -109,7 +122,7 @@ internal static class CtlApp
         foreach (var c in Commands)
             await w.WriteLineAsync($"  {c.Usage,-62} {c.Summary}{(c.Run is null ? " (not available in this build yet)" : "")}").ConfigureAwait(false);
         await w.WriteLineAsync(GlobalUsage).ConfigureAwait(false);
-        await w.WriteLineAsync("exit codes: 0 ok, 1 error, 2 usage, 3 not found").ConfigureAwait(false);
+        await w.WriteLineAsync("exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 access denied").ConfigureAwait(false);
     }
 
     internal static ParsedArgs Parse(string[] args, Func<string, string?> environment)
@@ -134,6 +147,10 @@ internal static class CtlApp
                         ? TimeSpan.FromSeconds(sec)
                         : throw new UsageException("--connect-timeout needs a positive number of seconds");
                     break;
+                case "--credential-file": parsed.CredentialFile = Value(); break;
+                case "--tls-ca": parsed.TlsCaFile = Value(); break;
+                case "--tls-cert": parsed.TlsCertificateFile = Value(); break;
+                case "--tls-key": parsed.TlsKeyFile = Value(); break;
                 case "--json": parsed.Json = true; break;
                 case "-h" or "--help": parsed.Help = true; break;
                 case "--": words.AddRange(args[(i + 1)..]); i = args.Length; break;
@@ -176,6 +193,10 @@ internal sealed class ParsedArgs
     public string ClusterId { get; set; } = "ossorleans";
     public string ServiceId { get; set; } = "ossorleans";
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    public string? CredentialFile { get; set; }
+    public string? TlsCaFile { get; set; }
+    public string? TlsCertificateFile { get; set; }
+    public string? TlsKeyFile { get; set; }
     public bool Json { get; set; }
     public bool Help { get; set; }
 }
@@ -212,7 +233,15 @@ internal sealed class CommandContext(ParsedArgs args, Stream stdout, TextWriter 
     {
         if (_client is null)
         {
-            var options = new OssClientOptions { ClusterId = Args.ClusterId, ServiceId = Args.ServiceId };
+            var options = new OssClientOptions
+            {
+                ClusterId = Args.ClusterId,
+                ServiceId = Args.ServiceId,
+                CredentialFile = Args.CredentialFile,
+                TlsCaFile = Args.TlsCaFile,
+                TlsCertificateFile = Args.TlsCertificateFile,
+                TlsKeyFile = Args.TlsKeyFile,
+            };
             options.Gateways.Clear();
             foreach (var g in Args.Gateways)
                 options.Gateways.Add(g);

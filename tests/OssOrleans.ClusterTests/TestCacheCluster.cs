@@ -6,6 +6,7 @@ using OssOrleans.Client;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Grains;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Security;
 using OssOrleans.Storage;
 using OssOrleans.TestKit;
 
@@ -49,6 +50,8 @@ public sealed class TestCacheCluster : IAsyncDisposable
                 MaxDelay = TimeSpan.FromMilliseconds(50),
             }));
             silo.Services.AddSingleton(new CacheClock(clock));
+            // The testing host waits for the cluster through its own hooks, from its client (production silos host none).
+            silo.Services.AddSingleton(new SystemTargetAllowList("Orleans.Runtime.TestHooks.ITestHooks"));
             silo.AddOssCache(o =>
             {
                 o.ShardSize = 1 << 20;
@@ -107,6 +110,12 @@ public sealed class TestCacheCluster : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// A grain factory inside a silo: its calls are signed as the silo's, so tests reach what clients may not (Orleans'
+    /// management grain, for diagnostics).
+    /// </summary>
+    public IGrainFactory SiloGrains => Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<IGrainFactory>();
 
     internal ShardStore StoreOf(SiloHandle silo) => Cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<ShardStore>();
 

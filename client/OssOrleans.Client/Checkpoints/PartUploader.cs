@@ -13,7 +13,7 @@ namespace OssOrleans.Client;
 /// </summary>
 internal sealed class PartUploader(DataPlaneHttp http, UploadSession session, bool writeThrough)
 {
-    private const int MaxAttempts = 8;
+    private const int MaxAttempts = 6;
     private readonly object _gate = new();
     private readonly HashSet<string> _bad = new(StringComparer.Ordinal);
 

@@ -36,6 +36,7 @@ public static class OssCacheSiloBuilderExtensions
         services.TryAddSingleton<CapabilityIssuer>();
         services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton<DataPlaneClientFactory>();
+        services.TryAddSingleton(new SystemTargetAllowList());
         // Every call into this silo is authenticated and authorized; every call out of it is signed as a silo's.
         silo.AddIncomingGrainCallFilter<AuthorizationFilter>();
         silo.AddOutgoingGrainCallFilter<SiloCallSigner>();

@@ -13,6 +13,7 @@ internal sealed partial class AuthorizationFilter(
     TenantRegistry tenants,
     ClusterKeys keys,
     AuditLog audit,
+    SystemTargetAllowList systemTargets,
     IOptions<AuthOptions> options,
     ILogger<AuthorizationFilter> logger) : IIncomingGrainCallFilter
 {
@@ -32,6 +33,14 @@ internal sealed partial class AuthorizationFilter(
                 LogRefused(logger, "(unverified silo signature)", interfaceName, method.Name, "a silo signature that does not verify");
                 throw new OssAccessDeniedException($"{method.DeclaringType.Name}.{method.Name}: the call claims to come from a silo but its signature does not verify");
             }
+            CallerContext.Tenant = null;
+            await context.Invoke().ConfigureAwait(false);
+            return;
+        }
+        if (ClientCallPolicy.IsRuntimeLocal(interfaceName) || (GrainTypePrefix.IsSystemTarget(context.TargetId) && systemTargets.Allows(interfaceName)))
+        {
+            // The runtime's own ticks (never from the wire), and the few Orleans calls every client makes to connect
+            // (the cluster's type manifest) or to cancel its own calls: no tenant data either way.
             CallerContext.Tenant = null;
             await context.Invoke().ConfigureAwait(false);
             return;

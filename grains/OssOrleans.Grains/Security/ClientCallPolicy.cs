@@ -17,6 +17,12 @@ internal static class ClientCallPolicy
     // Orleans turns an IAsyncEnumerable grain method into calls on this extension of the grain (start, next, dispose).
     private const string AsyncEnumerableExtension = "Orleans.Runtime.IAsyncEnumerableGrainExtension";
 
+    /// <summary>
+    /// A grain timer's tick: the runtime hands it to the grain (or system target) as a message of its own process, which
+    /// no client can address (it names the timer object itself).
+    /// </summary>
+    public static bool IsRuntimeLocal(string interfaceName) => interfaceName == "Orleans.Runtime.IGrainTimerInvoker";
+
     /// <summary>Authorizes the call or throws <see cref="OssAccessDeniedException"/> saying why.</summary>
     public static ClientAccess Authorize(Tenant tenant, IIncomingGrainCallContext context)
     {

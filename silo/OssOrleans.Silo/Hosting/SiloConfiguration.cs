@@ -69,7 +69,6 @@ internal static class SiloConfiguration
         var tls = Load(() => new ClusterTls(tlsOptions));
         Load(() => ClusterKeys.Resolve(auth));
         Check(TrustValidator.Validate(cluster, http, cache, auth, tenants, tls));
-        Check(AdminOptionsValidator.Validate(admin, http, tenants));
         return new SiloSettings(origin, s3, cluster, http, cache) { Admin = admin, Auth = auth, Tenants = tenants, Tls = tls };
     }
 

@@ -55,24 +55,9 @@ internal sealed class HttpEndpointOptionsValidator : IValidateOptions<HttpEndpoi
     }
 }
 
-/// <summary>Checks <see cref="AdminOptions"/> against the HTTP endpoint it is served on.</summary>
-internal static class AdminOptionsValidator
+/// <summary>Whether a listen URL stays on this machine.</summary>
+internal static class ListenUrls
 {
-    public static ValidateOptionsResult Validate(AdminOptions admin, HttpEndpointOptions http, Grains.Security.TenantRegistry tenants)
-    {
-        // With tenants, an admin tenant signs in (and the token is a shortcut); without either, loopback only.
-        if (!admin.Enabled || admin.Token.Length > 0 || !tenants.IsAnonymous)
-            return ValidateOptionsResult.Success;
-        foreach (var url in http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!IsLoopback(url))
-                return ValidateOptionsResult.Fail(
-                    $"{AdminOptions.Section}:Token: required because {HttpEndpointOptions.Section}:Urls binds '{url}' beyond loopback " +
-                    $"(set a token or an admin tenant, or {AdminOptions.Section}:Enabled=false)");
-        }
-        return ValidateOptionsResult.Success;
-    }
-
     // Kestrel's wildcards ("+", "*", "0.0.0.0", "[::]") and any named host other than localhost listen beyond loopback.
     internal static bool IsLoopback(string url)
     {

@@ -23,10 +23,10 @@ internal static class TrustValidator
         var exposed = new List<(string Setting, string Value, bool Http)>();
         foreach (var url in http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!AdminOptionsValidator.IsLoopback(url))
+            if (!ListenUrls.IsLoopback(url))
                 exposed.Add(($"{HttpEndpointOptions.Section}:Urls", url, true));
         }
-        if (!AdminOptionsValidator.IsLoopback(cache.DataPlaneUrl))
+        if (!ListenUrls.IsLoopback(cache.DataPlaneUrl))
             exposed.Add(($"{CacheOptions.Section}:DataPlaneUrl", cache.DataPlaneUrl, true));
         if (cluster.Mode == ClusterMode.Kubernetes)
             exposed.Add(($"{SiloClusterOptions.Section}:Mode", "Kubernetes (the silo and gateway ports listen on the pod's address)", false));

@@ -409,7 +409,7 @@ public sealed class DatasetGrainTests(DatasetFixture fixture) : IClassFixture<Da
     [Fact]
     public async Task Open_SecondRankWaits_UntilTheLeaseOfADeadBuilderExpires()
     {
-        var grain = C.Cluster.Client.GetGrain<IDatasetGrain>(DatasetKeys.ForSource("lease-test"));
+        var grain = C.Cluster.Client.GetGrain<IDatasetGrain>(DatasetKeys.ForSource(CallProof.AnonymousTenant, "lease-test"));
         Assert.Equal(DatasetOpenState.Build, (await grain.OpenAsync("rank-0", 60)).State);
         await grain.AppendAsync("rank-0", [new DatasetItemRecord("half", 1, "e", null)]);
         Assert.Equal(DatasetOpenState.Wait, (await grain.OpenAsync("rank-1", 60)).State);
@@ -427,7 +427,7 @@ public sealed class DatasetGrainTests(DatasetFixture fixture) : IClassFixture<Da
     [Fact]
     public async Task Snapshot_LargerThanAPage_IsPagedInWhole()
     {
-        var grain = C.Cluster.Client.GetGrain<IDatasetGrain>(DatasetKeys.ForSource("paging-test"));
+        var grain = C.Cluster.Client.GetGrain<IDatasetGrain>(DatasetKeys.ForSource(CallProof.AnonymousTenant, "paging-test"));
         Assert.Equal(DatasetOpenState.Build, (await grain.OpenAsync("r", 60)).State);
         for (int page = 0; page < 3; page++)
             await grain.AppendAsync("r", [.. Enumerable.Range(page * 10_000, page == 2 ? 5_000 : 10_000).Select(i => new DatasetItemRecord($"k/{i:D6}", i, "e", null))]);

@@ -108,7 +108,7 @@ public sealed class ListCacheAndLoopTests(ListingFixture fixture)
         var (entries, partitions) = await F.Cluster.Client.ListAsync($"oss://{bucket}/s/", fast: true);
         Assert.Equal(20_000 + 7, entries.Count);
 
-        var management = F.Cluster.Cluster.Client.GetGrain<IManagementGrain>(0);
+        var management = F.Cluster.SiloGrains.GetGrain<IManagementGrain>(0);
         var statistics = await management.GetSimpleGrainStatistics();
         var silos = statistics.Where(s => s.GrainType.Contains("ListPartitionGrain", StringComparison.Ordinal) && s.ActivationCount > 0)
             .Select(s => s.SiloAddress).Distinct().Count();

@@ -55,7 +55,7 @@ public sealed class ListSiloLossTests
     private static async Task<Orleans.TestingHost.InProcessSiloHandle> PickVictimAsync(TestCacheCluster c, ListPartitionKey[] started)
     {
         await Task.Delay(300);
-        var management = c.Cluster.Client.GetGrain<IManagementGrain>(0);
+        var management = c.SiloGrains.GetGrain<IManagementGrain>(0);
         var hosts = new Dictionary<SiloAddress, int>();
         foreach (var key in started.TakeLast(16))
         {

@@ -39,6 +39,8 @@ public sealed class FastListS3rverTests
         {
             silo.Services.AddSingleton<IObjectStore>(_ => new S3ObjectStore(storeOptions));
             // s3rver reads the whole bucket for every list request (about 0.2 s here at 20,000 keys): full pages, few requests.
+            // The testing host waits for the cluster through its own hooks, from its client (production silos host none).
+            silo.Services.AddSingleton(new OssOrleans.Grains.Security.SystemTargetAllowList("Orleans.Runtime.TestHooks.ITestHooks"));
             silo.AddOssCache();
         });
         await using var cluster = builder.Build();

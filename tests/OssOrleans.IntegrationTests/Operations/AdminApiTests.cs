@@ -108,32 +108,3 @@ public sealed class AdminApiTests(OpsSiloFixture fixture)
         Assert.Equal(System.Text.Json.JsonValueKind.Array, json.GetProperty("jobs").ValueKind);
     }
 }
-
-public sealed class AdminTokenConfigurationTests
-{
-    [Theory]
-    [InlineData("http://0.0.0.0:8080")]
-    [InlineData("http://[::]:8080")]
-    [InlineData("http://10.1.2.3:8080")]
-    [InlineData("http://127.0.0.1:8080;http://[::]:8081")]
-    [InlineData("http://silo-1.example:8080")]
-    public void Bind_BeyondLoopbackWithoutToken_FailsNamingAdminToken(string urls)
-    {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Http:Urls"] = urls }).Build();
-        var ex = Assert.Throws<SiloConfigurationException>(() => SiloConfiguration.Bind(config));
-        Assert.StartsWith("Admin:Token:", ex.Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("http://127.0.0.1:8080", null, null)]
-    [InlineData("http://localhost:8080;http://[::1]:9090", null, null)]
-    [InlineData("http://0.0.0.0:8080", "s3cret", null)]
-    [InlineData("http://0.0.0.0:8080", null, "false")]
-    public void Bind_LoopbackOrTokenOrDisabled_IsAccepted(string urls, string? token, string? enabled)
-    {
-        var values = new Dictionary<string, string?> { ["Http:Urls"] = urls, ["Admin:Token"] = token, ["Admin:Enabled"] = enabled };
-        var config = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var settings = SiloConfiguration.Bind(config);
-        Assert.Equal(token ?? "", settings.Admin.Token);
-    }
-}

@@ -32,6 +32,7 @@ public sealed class RedisClusterTests(ITestOutputHelper output)
         string[] args =
         [
             "--cluster-mode", "Redis", "--redis", redis.ConnectionString, "--Cluster:ClusterId=" + clusterId,
+            "--Auth:ClusterSecret=" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             "--origin", "S3", "--endpoint", s3rver.Endpoint.ToString(),
             "--Origin:S3:AccessKeyId=" + s3rver.AccessKeyId, "--Origin:S3:AccessKeySecret=" + s3rver.SecretAccessKey,
             $"--Cache:ShardSize={ShardSize}",
