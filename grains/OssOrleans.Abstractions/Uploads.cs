@@ -44,17 +44,19 @@ public interface IShardSeedGrain : IGrainWithStringKey
 
 /// <summary>
 /// What the upload grain hands a shard grain after a completed upload: a checked receipt, the staging id the bytes are held
-/// under on the staging silo, and the size of the new version as the origin reported it.
+/// under on the staging silo, the size of the new version as the origin reported it, and which of its shards the bytes are.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OssOrleans.SeedOrder")]
 public sealed record SeedOrder(
     [property: Id(0)] StagedShard Receipt,
     [property: Id(1)] string StageId,
-    [property: Id(2)] long ObjectSize);
+    [property: Id(2)] long ObjectSize,
+    [property: Id(3)] int ShardIndex);
 
 /// <summary>
-/// An upload in progress: the object, the origin's upload id, the cluster's shard size and the part size, the tenant that
-/// started it and when the session expires, all signed by the cluster in <see cref="Token"/> (the data planes accept parts
+/// An upload in progress: the object, the origin's upload id, the cluster's shard size and the part size (the size of every
+/// part but the last for this client's writer; the largest part the data planes take), the tenant that started it and when
+/// the session expires, all signed by the cluster in <see cref="Token"/> (the data planes accept parts
 /// only with it, and the upload grain completes or aborts only a session it signed). <see cref="Targets"/> are the silos'
 /// data planes to send parts to.
 /// </summary>
@@ -85,15 +87,16 @@ public sealed record UploadedPartInfo(
     [property: Id(2)] long Size);
 
 /// <summary>
-/// A receipt for bytes of shard <see cref="Index"/> of an object being written: silo <see cref="Silo"/> (data plane
-/// <see cref="DataPlane"/>) received them as part <see cref="PartNumber"/> (<see cref="PartLength"/> bytes, which the origin
-/// accepted with ETag <see cref="PartETag"/>) and holds them under handle <see cref="Handle"/>. <see cref="Mac"/> is the
-/// staging silo's signature over all of it with the cluster's secret: a client passes receipts along but cannot make or
-/// change one. The bytes belong to no version until the upload completes.
+/// A receipt for bytes of an object being written: silo <see cref="Silo"/> (data plane <see cref="DataPlane"/>) received
+/// part <see cref="PartNumber"/> (<see cref="PartLength"/> bytes, which the origin accepted with ETag <see cref="PartETag"/>)
+/// and holds its bytes [<see cref="ShardInPart"/> x shard size, + <see cref="Length"/>) under handle <see cref="Handle"/>.
+/// <see cref="Mac"/> is the staging silo's signature over all of it with the cluster's secret: a client passes receipts
+/// along but cannot make or change one. The bytes belong to no version until the upload completes; then the upload grain,
+/// knowing every part's length, works out which shard of the object they are (if they line up with one).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OssOrleans.StagedShard")]
 public sealed record StagedShard(
-    [property: Id(0)] int Index,
+    [property: Id(0)] int ShardInPart,
     [property: Id(1)] string Silo,
     [property: Id(2)] string DataPlane,
     [property: Id(3)] long Handle,

@@ -59,7 +59,7 @@ internal sealed partial class ShardGrain(
     {
         ArgumentNullException.ThrowIfNull(order);
         if (_discarded is null && !store.TryGetHandle(_key, out _, out _, out _)
-            && order.Receipt.Index == _id.Index && order.Receipt.Length == _id.LengthIn(order.ObjectSize))
+            && order.ShardIndex == _id.Index && order.Receipt.Length == _id.LengthIn(order.ObjectSize))
             _seed = order;
         return Task.CompletedTask;
     }

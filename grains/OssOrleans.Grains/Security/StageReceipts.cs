@@ -9,10 +9,10 @@ namespace OssOrleans.Grains.Security;
 /// </summary>
 internal static class StageReceipts
 {
-    public static StagedShard Sign(ClusterKeys keys, UploadClaims upload, int index, string silo, string dataPlane, long handle, int length,
+    public static StagedShard Sign(ClusterKeys keys, UploadClaims upload, int shardInPart, string silo, string dataPlane, long handle, int length,
         ulong crc64, int partNumber, string partETag, long partLength)
     {
-        var unsigned = new StagedShard(index, silo, dataPlane, handle, length, crc64, partNumber, partETag, partLength, "");
+        var unsigned = new StagedShard(shardInPart, silo, dataPlane, handle, length, crc64, partNumber, partETag, partLength, "");
         return unsigned with { Mac = ClusterKeys.Mac(keys.StageReceipt, Text(upload, unsigned)) };
     }
 
@@ -23,7 +23,7 @@ internal static class StageReceipts
     // Length-prefixed fields: keys and ETags may contain any character.
     private static string Text(UploadClaims u, StagedShard r) => string.Join("\n",
         "OSSORLEANS-STAGE-V1", Field(u.Bucket), Field(u.Key), Field(u.UploadId), u.ShardSize.ToString(CultureInfo.InvariantCulture),
-        u.PartSize.ToString(CultureInfo.InvariantCulture), r.Index.ToString(CultureInfo.InvariantCulture), Field(r.Silo), Field(r.DataPlane),
+        r.ShardInPart.ToString(CultureInfo.InvariantCulture), Field(r.Silo), Field(r.DataPlane),
         r.Handle.ToString(CultureInfo.InvariantCulture), r.Length.ToString(CultureInfo.InvariantCulture), r.Crc64.ToString(CultureInfo.InvariantCulture),
         r.PartNumber.ToString(CultureInfo.InvariantCulture), Field(r.PartETag), r.PartLength.ToString(CultureInfo.InvariantCulture));
 

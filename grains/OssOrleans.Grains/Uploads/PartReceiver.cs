@@ -16,9 +16,9 @@ namespace OssOrleans.Grains.Uploads;
 
 /// <summary>
 /// The write side of the data plane: <c>PUT /u?t={upload token}&amp;part={n}&amp;stage=1</c> receives one part of a
-/// multipart upload, uploads it to the origin, and (write-through) keeps its bytes in the shard store under staging ids
-/// that belong to no object version yet. Everything but the part number comes from the upload token, which the upload grain
-/// signed: the bucket, key, origin upload id, part size (so the part's place in the object) and tenant. The token is checked
+/// multipart upload, uploads it to the origin, and (write-through) keeps its bytes in the shard store, in shard-size pieces
+/// from the part's start, under staging ids that belong to no object version yet. Everything but the part number comes
+/// from the upload token, which the upload grain signed: the bucket, key, origin upload id, largest part and tenant. The token is checked
 /// before anything is allocated; a tenant has at most <see cref="AuthOptions.MaxUploadsPerTenant"/> parts in flight on this
 /// silo; the body must arrive within <see cref="BodyTimeout"/>. The answer (<see cref="PartAnswer"/>, JSON) is the part's
 /// ETag and a signed receipt per staged shard.
@@ -67,8 +67,11 @@ internal sealed partial class PartReceiver
         _parts = ArrayPool<byte>.Create((int)Math.Min(MaxPartSize, Array.MaxLength), concurrency);
     }
 
-    /// <summary>The staging id of shard <paramref name="index"/> of an upload; it cannot collide with a shard id (those start with a digit).</summary>
-    public static string StageId(string uploadId, long index) => string.Create(CultureInfo.InvariantCulture, $"up|{uploadId}|{index}");
+    /// <summary>
+    /// The staging id of shard <paramref name="shardInPart"/> of part <paramref name="part"/> of an upload; it cannot collide with
+    /// a shard id (those start with a digit).
+    /// </summary>
+    public static string StageId(string uploadId, int part, int shardInPart) => string.Create(CultureInfo.InvariantCulture, $"up|{uploadId}|{part}|{shardInPart}");
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -86,50 +89,91 @@ internal sealed partial class PartReceiver
             return;
         }
         bool stage = q["stage"] == "1";
-        long offset = (long)(part - 1) * claims.PartSize;
         var bodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (bodySize is { IsReadOnly: false })
             bodySize.MaxRequestBodySize = length;
 
-        var tenantSlots = _tenantSlots.GetOrAdd(claims.Tenant, _ => new SemaphoreSlim(_perTenant, _perTenant));
-        if (!tenantSlots.Wait(0))
-        {
-            context.Response.Headers.RetryAfter = "1";
-            await PlainAsync(context, StatusCodes.Status503ServiceUnavailable, $"tenant {claims.Tenant} has {_perTenant} parts in flight on this silo already").ConfigureAwait(false);
-            return;
-        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(BodyTimeout);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            timeout.CancelAfter(BodyTimeout);
-            if (!await _slots.WaitAsync(SlotWait, timeout.Token).ConfigureAwait(false))
+            using var slot = await TryEnterAsync(claims.Tenant, timeout.Token).ConfigureAwait(false);
+            if (slot is null)
             {
                 context.Response.Headers.RetryAfter = "1";
-                await PlainAsync(context, StatusCodes.Status503ServiceUnavailable, "every upload slot of this silo is busy").ConfigureAwait(false);
+                await PlainAsync(context, StatusCodes.Status503ServiceUnavailable, $"this silo's upload slots (or tenant {claims.Tenant}'s share of them) are busy").ConfigureAwait(false);
                 return;
             }
+            PartAnswer answer;
             try
             {
-                await ReceiveAsync(context, claims, part, offset, (int)length, stage, timeout.Token).ConfigureAwait(false);
+                answer = await ReceiveAsync(claims, part, context.Request.Body, (int)length, stage, timeout.Token).ConfigureAwait(false);
             }
-            finally
+            catch (ObjectStoreException ex)
             {
-                _slots.Release();
+                _audit.Write(claims.Tenant, "write", claims.Uri.ToString(), length, ex.GetType().Name);
+                int status = ex is ObjectNotFoundException ? StatusCodes.Status404NotFound : StatusCodes.Status502BadGateway;
+                await PlainAsync(context, status, $"uploading part {part} to the origin failed: {ex.Message}").ConfigureAwait(false);
+                return;
             }
+            _audit.Write(claims.Tenant, "write", claims.Uri.ToString(), length, "ok");
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json";
+            await JsonSerializer.SerializeAsync(context.Response.Body, answer, cancellationToken: context.RequestAborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
             _audit.Write(claims.Tenant, "write", claims.Uri.ToString(), 0, "timeout");
             await PlainAsync(context, StatusCodes.Status408RequestTimeout, $"the part's body did not arrive within {BodyTimeout.TotalSeconds:0} s").ConfigureAwait(false);
         }
-        finally
+    }
+
+    /// <summary>
+    /// One of this silo's upload slots for a part of <paramref name="tenant"/>, or null when the tenant has its share in
+    /// flight already, or no slot frees within a few seconds. Dispose it when the part is done.
+    /// </summary>
+    public async Task<IDisposable?> TryEnterAsync(string tenant, CancellationToken cancellationToken)
+    {
+        var tenantSlots = _tenantSlots.GetOrAdd(tenant, _ => new SemaphoreSlim(_perTenant, _perTenant));
+        if (!tenantSlots.Wait(0))
+            return null;
+        try
+        {
+            if (await _slots.WaitAsync(SlotWait, cancellationToken).ConfigureAwait(false))
+                return new Slots(_slots, tenantSlots);
+        }
+        catch
         {
             tenantSlots.Release();
+            throw;
+        }
+        tenantSlots.Release();
+        return null;
+    }
+
+    private sealed class Slots(SemaphoreSlim silo, SemaphoreSlim tenant) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0)
+                return;
+            silo.Release();
+            tenant.Release();
         }
     }
 
-    private async Task ReceiveAsync(HttpContext context, UploadClaims claims, int part, long offset, int length, bool stage, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads part <paramref name="part"/> (exactly <paramref name="length"/> bytes of <paramref name="body"/>), uploads it to
+    /// the origin as that part of the session's upload and, with <paramref name="stage"/>, keeps its bytes staged with a
+    /// signed receipt per shard-size piece. Hold a slot (<see cref="TryEnterAsync"/>) around it. Origin failures are
+    /// <see cref="ObjectStoreException"/>s; nothing is staged then.
+    /// </summary>
+    public async Task<PartAnswer> ReceiveAsync(UploadClaims claims, int part, Stream body, int length, bool stage, CancellationToken cancellationToken)
     {
+        if (length < 0 || length > claims.PartSize)
+            throw new ArgumentOutOfRangeException(nameof(length), $"part {part} has {length} bytes; this upload takes parts of up to {claims.PartSize}");
         // A part of exactly one shard is read straight into a shard buffer, which the store keeps: no copy at all.
         bool direct = stage && length == _shardSize;
         byte[] buffer = direct ? _store.Rent(_shardSize) : _parts.Rent(Math.Max(length, 1));
@@ -137,7 +181,7 @@ internal sealed partial class PartReceiver
         try
         {
             var bytes = buffer.AsMemory(0, length);
-            await context.Request.Body.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            await body.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
 
             // Staged shards need their CRCs anyway; computed first, they also give the part's CRC to the origin store,
             // which checks parts by CRC where the origin reports one: one pass over the bytes instead of two.
@@ -167,17 +211,13 @@ internal sealed partial class PartReceiver
             catch (ObjectStoreException ex)
             {
                 LogPartFailed(_logger, claims.Bucket, claims.Key, part, ex.GetType().Name, ex.Message);
-                _audit.Write(claims.Tenant, "write", claims.Uri.ToString(), length, ex.GetType().Name);
-                int status = ex is ObjectNotFoundException ? StatusCodes.Status404NotFound : StatusCodes.Status502BadGateway;
-                await PlainAsync(context, status, $"uploading part {part} to the origin failed: {ex.Message}").ConfigureAwait(false);
-                return;
+                throw;
             }
 
             var receipts = new List<StagedShard>();
             if (stage)
             {
                 string dataPlane = _endpoint.Url ?? "";
-                long first = offset / _shardSize;
                 for (int at = 0, i = 0; at < length; at += _shardSize, i++)
                 {
                     int n = Math.Min(_shardSize, length - at);
@@ -193,14 +233,11 @@ internal sealed partial class PartReceiver
                         buffer.AsSpan(at, n).CopyTo(shard);
                     }
                     var crcs = shardCrcs![i];
-                    long handle = _store.Add(StageId(claims.UploadId, first + i), shard, n, crcs.Whole, crcs);
-                    receipts.Add(StageReceipts.Sign(_keys, claims, (int)(first + i), _silo, dataPlane, handle, n, crcs.Whole, part, uploaded.ETag, length));
+                    long handle = _store.Add(StageId(claims.UploadId, part, i), shard, n, crcs.Whole, crcs);
+                    receipts.Add(StageReceipts.Sign(_keys, claims, i, _silo, dataPlane, handle, n, crcs.Whole, part, uploaded.ETag, length));
                 }
             }
-            _audit.Write(claims.Tenant, "write", claims.Uri.ToString(), length, "ok");
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = "application/json";
-            await JsonSerializer.SerializeAsync(context.Response.Body, new PartAnswer(uploaded.ETag, _silo, [.. receipts]), cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            return new PartAnswer(uploaded.ETag, _silo, [.. receipts]);
         }
         finally
         {

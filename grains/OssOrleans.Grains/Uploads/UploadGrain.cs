@@ -99,8 +99,7 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
         var info = await objectGrain.GetInfoAsync().ConfigureAwait(true);
         if (Seedable(claims, ordered, staged, result, info, out var seeds, out string why))
         {
-            await Task.WhenAll(seeds.Select(s => GrainFactory.GetGrain<IShardSeedGrain>(info.Shard(s.Index).ToGrainKey())
-                .SeedAsync(new SeedOrder(s, PartReceiver.StageId(claims.UploadId, s.Index), info.Size)))).ConfigureAwait(true);
+            await Task.WhenAll(seeds.Select(s => GrainFactory.GetGrain<IShardSeedGrain>(info.Shard(s.ShardIndex).ToGrainKey()).SeedAsync(s))).ConfigureAwait(true);
         }
         else
         {
@@ -144,15 +143,17 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
     }
 
     /// <summary>
-    /// Staged shards become the new version's shards only when every one is provably a byte range of it: each receipt is
-    /// signed by the silo that received the bytes, for this upload and the part number and part ETag completed here (an
-    /// origin refuses to complete a part whose ETag it does not have); every part was staged, with every part but the last
-    /// exactly the session's part size (so each receipt's shard index is right); the object at the origin has the ETag the
-    /// complete returned and the parts' total size; a multipart ETag (MD5 of the part MD5s) agrees with the parts; and where
-    /// the origin gives a whole-object CRC-64, the receipts' CRCs add up to it.
+    /// Staged bytes become the new version's shards only when they are provably a shard of it: each receipt is signed by the
+    /// silo that received the bytes, for this upload and for the part number, part ETag and part length completed here (an
+    /// origin refuses to complete a part whose ETag it does not have); the object at the origin has the ETag the complete
+    /// returned and the parts' total size; a multipart ETag (MD5 of the part MD5s) agrees with the parts; where the origin
+    /// gives a whole-object CRC-64, the shards' CRCs add up to it. A part's place in the object is the sum of the lengths of
+    /// the parts before it, so shards are seeded only up to the first part without a receipt (its length is the client's word
+    /// alone), and only where a staged piece starts on a shard boundary and has the shard's length. Parts whose size is a
+    /// multiple of the shard size (the cluster's own writer) line up whole.
     /// </summary>
     private bool Seedable(UploadClaims claims, UploadedPartInfo[] parts, StagedShard[] staged, PutResult result, ObjectInfo info,
-        out List<StagedShard> seeds, out string why)
+        out List<SeedOrder> seeds, out string why)
     {
         seeds = [];
         long size = parts.Sum(p => p.Size);
@@ -161,18 +162,12 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
             why = $"the origin now has version {info.ETag} of {info.Size} bytes; the upload completed as {result.ETag} of {size}";
             return false;
         }
-        if (staged.Length == 0)
-        {
-            why = "nothing was staged";
-            return false;
-        }
         if (result.ETag.Contains('-', StringComparison.Ordinal) && MultipartETag.Compute(parts) is string expected && !MultipartETag.Matches(result.ETag, expected))
         {
             why = $"the origin's ETag {result.ETag} is not the multipart ETag of the parts completed";
             return false;
         }
-        var byIndex = new SortedDictionary<int, StagedShard>();
-        var partsSeen = new HashSet<int>();
+        var byPart = new Dictionary<int, List<StagedShard>>();
         foreach (var r in staged)
         {
             if (r.PartNumber < 1 || r.PartNumber > parts.Length || !StageReceipts.Verify(keys, claims, r))
@@ -180,24 +175,38 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
             var part = parts[r.PartNumber - 1];
             if (!StoreKeys.ETagEquals(r.PartETag, part.ETag) || r.PartLength != part.Size)
                 continue;
-            if (r.Index < 0 || r.Index >= info.ShardCount || r.Length != info.Shard(r.Index).LengthIn(info.Size))
-                continue;
-            partsSeen.Add(r.PartNumber);
-            byIndex.TryAdd(r.Index, r);
+            if (!byPart.TryGetValue(r.PartNumber, out var list))
+                byPart[r.PartNumber] = list = [];
+            list.Add(r);
         }
-        for (int p = 1; p <= parts.Length; p++)
+        var byIndex = new SortedDictionary<int, SeedOrder>();
+        long offset = 0;
+        foreach (var part in parts)
         {
-            if (!partsSeen.Contains(p) || (p < parts.Length && parts[p - 1].Size != claims.PartSize))
+            if (!byPart.TryGetValue(part.PartNumber, out var receipts))
+                break;
+            foreach (var r in receipts)
             {
-                why = $"part {p} has no receipt the cluster signed for it, or is not of the session's part size";
-                return false;
+                long at = offset + (long)r.ShardInPart * claims.ShardSize;
+                if (at % claims.ShardSize != 0 || at >= info.Size)
+                    continue;
+                int index = (int)(at / claims.ShardSize);
+                if (r.Length != info.Shard(index).LengthIn(info.Size))
+                    continue;
+                byIndex.TryAdd(index, new SeedOrder(r, PartReceiver.StageId(claims.UploadId, r.PartNumber, r.ShardInPart), info.Size, index));
             }
+            offset += part.Size;
+        }
+        if (byIndex.Count == 0)
+        {
+            why = "no staged bytes line up with a shard of the new version";
+            return false;
         }
         if (info.Crc64 is ulong whole && byIndex.Count == info.ShardCount)
         {
             ulong combined = 0;
-            foreach (var r in byIndex.Values)
-                combined = r.Index == 0 ? r.Crc64 : Crc64Xz.Combine(combined, r.Crc64, r.Length);
+            foreach (var s in byIndex.Values)
+                combined = s.ShardIndex == 0 ? s.Receipt.Crc64 : Crc64Xz.Combine(combined, s.Receipt.Crc64, s.Receipt.Length);
             if (combined != whole)
             {
                 why = $"the staged shards' CRC-64 {combined} is not the origin's {whole}";
