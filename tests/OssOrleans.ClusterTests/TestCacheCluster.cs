@@ -34,7 +34,8 @@ public sealed class TestCacheCluster : IAsyncDisposable
 
     public OssCacheClient Client { get; }
 
-    public static async Task<TestCacheCluster> StartAsync(short silos = 3, Action<CacheOptions>? cache = null, OssClientOptions? client = null, SimulatorSettings? origin = null)
+    public static async Task<TestCacheCluster> StartAsync(short silos = 3, Action<CacheOptions>? cache = null, OssClientOptions? client = null, SimulatorSettings? origin = null,
+        AuthOptions? auth = null)
     {
         var sim = await OriginSimulator.StartNewAsync(origin, Bucket);
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -50,6 +51,8 @@ public sealed class TestCacheCluster : IAsyncDisposable
                 MaxDelay = TimeSpan.FromMilliseconds(50),
             }));
             silo.Services.AddSingleton(new CacheClock(clock));
+            if (auth is not null)
+                silo.Services.AddSingleton(new TenantRegistry(auth));
             // The testing host waits for the cluster through its own hooks, from its client (production silos host none).
             silo.Services.AddSingleton(new SystemTargetAllowList("Orleans.Runtime.TestHooks.ITestHooks"));
             silo.AddOssCache(o =>
@@ -66,9 +69,12 @@ public sealed class TestCacheCluster : IAsyncDisposable
                 o.NumVotesForDeathDeclaration = 1;
             });
         });
+        client ??= new OssClientOptions();
+        var credentials = client;
+        builder.ConfigureClient(c => c.UseOssCredentials(credentials));
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new TestCacheCluster(sim, cluster, clock, client ?? new OssClientOptions());
+        return new TestCacheCluster(sim, cluster, clock, client);
     }
 
     /// <summary>Puts random bytes at the origin and returns them.</summary>

@@ -252,6 +252,13 @@ public sealed partial class OriginSimulator : IAsyncDisposable
 
     public bool DeleteObject(string bucket, string key) => FindBucket(bucket)?.Remove(key) ?? false;
 
+    /// <summary>
+    /// Makes the simulator report <paramref name="crc64"/> as the object's whole-object CRC-64 (with <see cref="SimulatorSettings.Crc64Header"/>)
+    /// while serving its real bytes: an origin whose bytes do not match its own checksum (damaged storage, a bad replica).
+    /// </summary>
+    public void MisreportCrc64(string bucket, string key, ulong crc64) =>
+        (FindBucket(bucket)?.Get(key) ?? throw new KeyNotFoundException($"{bucket}/{key}")).Blob.SetKnownCrc64(crc64);
+
     /// <summary>Number of objects in a bucket (0 when the bucket does not exist).</summary>
     public int ObjectCount(string bucket) => FindBucket(bucket)?.Count ?? 0;
 

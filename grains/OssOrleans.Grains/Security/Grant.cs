@@ -41,8 +41,14 @@ public sealed record Grant(string Bucket, string Prefix, AccessVerbs Verbs)
     public static Grant Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var parts = text.Trim().Split(' ', 2, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length != 2)
+        // The verbs are everything before the location (which starts with a scheme), so "read, write oss://b/" parses too.
+        // Prefixes may hold spaces: the location starts at its scheme.
+        string trimmed = text.Trim();
+        int at = trimmed.IndexOf(" oss://", StringComparison.OrdinalIgnoreCase);
+        if (at < 0)
+            at = trimmed.IndexOf(" s3://", StringComparison.OrdinalIgnoreCase);
+        string[] parts = at <= 0 ? [trimmed] : [trimmed[..at].Trim(), trimmed[(at + 1)..]];
+        if (parts.Length != 2 || parts[0].Length == 0)
             throw new FormatException($"grant '{text}' is not 'verbs oss://bucket/prefix'");
         var verbs = AccessVerbs.None;
         foreach (var v in parts[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
