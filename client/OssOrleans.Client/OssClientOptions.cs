@@ -49,7 +49,7 @@ public sealed class OssClientOptions
 
     /// <summary>
     /// A JSON file <c>{"AccessKeyId": ..., "AccessKeySecret": ...}</c> (the shape of the origin's credential file), read when
-    /// no key is given otherwise. Default: <c>OSSORLEANS_CREDENTIAL_FILE</c>. Refused when group or others may read it.
+    /// no key is given otherwise. Default: <c>OSSORLEANS_CREDENTIAL_FILE</c>. Refused when other users may read it.
     /// </summary>
     public string? CredentialFile { get; set; }
 

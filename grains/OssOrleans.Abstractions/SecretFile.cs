@@ -1,13 +1,14 @@
 namespace OssOrleans;
 
 /// <summary>
-/// Reads files that hold secrets (tenant secrets, the cluster secret, a client's credentials), refusing any that group or
-/// others may read or write: a secret in such a file is not a secret. One check for the silo and the client.
+/// Reads files that hold secrets (tenant secrets, the cluster secret, private keys, a client's credentials), refusing any
+/// that other users may read or write, or that a group may write: a secret in such a file is not a secret. Group read is
+/// allowed, because that is how Kubernetes mounts secrets for a pod's user (mode 0440 with the pod's fsGroup). One check
+/// for the silo and the client.
 /// </summary>
 internal static class SecretFile
 {
-    private const UnixFileMode Shared = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+    private const UnixFileMode Shared = UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     /// <summary>The whole text of <paramref name="path"/>; throws <see cref="InvalidOperationException"/> naming <paramref name="setting"/> and the problem, never the content.</summary>
     public static string ReadAll(string path, string setting)
@@ -20,7 +21,7 @@ internal static class SecretFile
             var mode = File.GetUnixFileMode(path);
             if ((mode & Shared) != 0)
                 throw new InvalidOperationException(
-                    $"{setting}: '{path}' holds a secret but group or others may access it (mode {Convert.ToString((int)mode, 8)}); chmod 600 it");
+                    $"{setting}: '{path}' holds a secret but other users may access it (mode {Convert.ToString((int)mode, 8)}); chmod 600 it");
         }
         try
         {

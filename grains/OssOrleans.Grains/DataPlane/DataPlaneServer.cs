@@ -68,6 +68,8 @@ internal sealed partial class DataPlaneServer(
                 if (tls.Enabled)
                     k.ConfigureHttpsDefaults(h => h.ServerCertificate = tls.Certificate);
             });
+            if (tls.Enabled)
+                builder.WebHost.UseKestrelHttpsConfiguration();
             LargeBlockPoolFactory.Use(builder.WebHost, builder.Services);
             var app = builder.Build();
             app.MapGet("/s/{handle:long}", ServeShardAsync);

@@ -14,7 +14,7 @@ public sealed class AuthOptions
 
     /// <summary>
     /// A JSON file of tenants, <c>{"Tenants": [{"AccessKeyId": ..., "Secret": ..., "Grants": [...]}]}</c>, added to
-    /// <see cref="Tenants"/>. It holds secrets, so the silo refuses to start when group or others may read it.
+    /// <see cref="Tenants"/>. It holds secrets, so the silo refuses to start when other users may read it.
     /// </summary>
     public string? TenantsFile { get; set; }
 
@@ -25,7 +25,7 @@ public sealed class AuthOptions
     /// </summary>
     public string? ClusterSecret { get; set; }
 
-    /// <summary>A file holding <see cref="ClusterSecret"/> (first line); refused when group or others may read it.</summary>
+    /// <summary>A file holding <see cref="ClusterSecret"/> (first line); refused when other users may read it.</summary>
     public string? ClusterSecretFile { get; set; }
 
     /// <summary>
@@ -62,7 +62,7 @@ public sealed class TenantOptions
     /// <summary>The secret (at least 16 characters). Kept in memory only: SigV4 needs the secret itself. Never logged.</summary>
     public string? Secret { get; set; }
 
-    /// <summary>A file holding the secret (first line), instead of <see cref="Secret"/>; refused when group or others may read it.</summary>
+    /// <summary>A file holding the secret (first line), instead of <see cref="Secret"/>; refused when other users may read it.</summary>
     public string? SecretFile { get; set; }
 
     /// <summary>

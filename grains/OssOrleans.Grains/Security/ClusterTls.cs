@@ -16,7 +16,7 @@ public sealed class ClusterTlsOptions
     /// <summary>This silo's certificate: a PEM file (with <see cref="KeyFile"/>) or a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>). Empty: no TLS.</summary>
     public string? CertificateFile { get; set; }
 
-    /// <summary>The PEM private key of <see cref="CertificateFile"/>; refused when group or others may read it.</summary>
+    /// <summary>The PEM private key of <see cref="CertificateFile"/>; refused when other users may read it.</summary>
     public string? KeyFile { get; set; }
 
     /// <summary>The password of a PKCS#12 <see cref="CertificateFile"/>, if it has one (prefer the environment to a file).</summary>

@@ -16,6 +16,15 @@ internal static partial class SiloApp
     /// <summary>Exit code for configuration that cannot work (after printing one line naming the option).</summary>
     public const int ConfigurationErrorExitCode = 2;
 
+    /// <summary>Exit code when the silo could not start with valid configuration (a port already taken, say).</summary>
+    public const int StartFailureExitCode = 1;
+
+    private static string FirstLine(string message)
+    {
+        int nl = message.IndexOfAny(['\r', '\n']);
+        return nl < 0 ? message : message[..nl];
+    }
+
     /// <summary>Printed once everything listens; scripts and tests wait for it.</summary>
     public const string ReadyLine = "OssOrleans silo ready.";
 
@@ -113,7 +122,16 @@ internal static partial class SiloApp
                 return ConfigurationErrorExitCode;
             }
 
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A port taken, a certificate the TLS stack refuses...: one line, not a stack trace.
+                await stderr.WriteLineAsync($"ossorleans-silo: could not start: {FirstLine(ex.GetBaseException().Message)}").ConfigureAwait(false);
+                return StartFailureExitCode;
+            }
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var c = settings.Cluster;
             await stdout.WriteLineAsync($"OssOrleans silo started: cluster '{c.ClusterId}' ({c.Mode})").ConfigureAwait(false);

@@ -28,25 +28,67 @@ public sealed class DeploymentFilesTests
     private static string? OnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 
+    private static readonly Dictionary<string, string> ComposeSecrets = new()
+    {
+        ["OSSORLEANS_CLUSTER_SECRET"] = new string('c', 64), ["OSSORLEANS_TENANT_SECRET"] = "ops-secret-0123456789",
+    };
+
     [SkippableFact]
-    public async Task ComposeFile_IsValid_ThreeRedisSilosRedisS3StoreAndDashboardPort()
+    public async Task ComposeFile_IsValid_ThreeRedisSilosRedisS3StoreCertsAndDashboardPort()
     {
         string? compose = OnPath("docker-compose");
         Skip.If(compose is null, "docker-compose is not installed (tests/install-test-deps.sh installs Debian's docker-compose as root)");
-        var (code, output) = await RunAsync(compose!, ["-f", "docker-compose.yml", "config", "--services"], new Dictionary<string, string> { ["OSSORLEANS_ADMIN_TOKEN"] = "x" });
+        var (code, output) = await RunAsync(compose!, ["-f", "docker-compose.yml", "config", "--services"], ComposeSecrets);
         Assert.True(code == 0, $"docker-compose config failed:\n{output}");
         var services = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
-        Assert.Superset(new HashSet<string> { "silo1", "silo2", "silo3", "redis", "minio" }, services);
+        Assert.Superset(new HashSet<string> { "silo1", "silo2", "silo3", "redis", "minio", "certs" }, services);
 
-        (code, output) = await RunAsync(compose!, ["-f", "docker-compose.yml", "config"], new Dictionary<string, string> { ["OSSORLEANS_ADMIN_TOKEN"] = "x" });
+        (code, output) = await RunAsync(compose!, ["-f", "docker-compose.yml", "config"], ComposeSecrets);
         Assert.True(code == 0, $"docker-compose config failed:\n{output}");
         Assert.Equal(3, CountOf(output, "OSSORLEANS_Cluster__Mode: Redis"));
         Assert.Contains("published: 8080", output, StringComparison.Ordinal);
 
-        // Without an admin token the silos would refuse to start (they listen beyond loopback), so compose refuses first.
-        (code, output) = await RunAsync(compose!, ["-f", "docker-compose.yml", "config", "-q"], new Dictionary<string, string> { ["OSSORLEANS_ADMIN_TOKEN"] = "" });
-        Assert.NotEqual(0, code);
-        Assert.Contains("OSSORLEANS_ADMIN_TOKEN", output, StringComparison.Ordinal);
+        // Without the cluster secret or the tenant's secret the silos would refuse to start, so compose refuses first.
+        foreach (var missing in ComposeSecrets.Keys)
+        {
+            var env = ComposeSecrets.ToDictionary(e => e.Key, e => e.Key == missing ? "" : e.Value);
+            (code, output) = await RunAsync(compose!, ["-f", "docker-compose.yml", "config", "-q"], env);
+            Assert.NotEqual(0, code);
+            Assert.Contains(missing, output, StringComparison.Ordinal);
+        }
+    }
+
+    [SkippableFact]
+    public async Task ComposeFile_SiloEnvironment_PassesTheSilosOwnValidation()
+    {
+        // What `docker-compose up` would give silo1, bound the way the silo binds it: it listens beyond loopback, so it must
+        // carry tenants, TLS over https and a cluster secret (certificate paths point at a test CA's files here).
+        string? compose = OnPath("docker-compose");
+        string? python = OnPath("python3");
+        Skip.If(compose is null || python is null, "docker-compose or python3 is not installed");
+        var (code, yaml) = await RunAsync(compose!, ["-f", "docker-compose.yml", "config"], ComposeSecrets);
+        Assert.True(code == 0, yaml);
+        string file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, yaml);
+        try
+        {
+            var (pcode, json) = await RunAsync(python!, ["-c",
+                "import json, sys, yaml\nprint(json.dumps(yaml.safe_load(open(sys.argv[1]))['services']['silo1']['environment']))", file]);
+            Skip.If(json.Contains("No module named 'yaml'", StringComparison.Ordinal), "python3-yaml is not installed (docker-compose brings it)");
+            Assert.True(pcode == 0, json);
+            var env = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json)!;
+            using var certs = TestCertificates.Create();
+            var paths = new Dictionary<string, string> { ["/certs/silo.pem"] = certs.SiloCertificateFile, ["/certs/silo.key"] = certs.SiloKeyFile, ["/certs/ca.pem"] = certs.CaFile };
+            var values = env.Where(e => e.Key.StartsWith("OSSORLEANS_", StringComparison.Ordinal))
+                .ToDictionary(e => e.Key["OSSORLEANS_".Length..].Replace("__", ":", StringComparison.Ordinal), e => (string?)paths.GetValueOrDefault(e.Value, e.Value));
+            var settings = SiloConfiguration.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+            Assert.False(settings.Tenants.IsAnonymous);
+            Assert.True(settings.Tls.Enabled);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [SkippableFact]
