@@ -21,18 +21,41 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public OssCacheClient Client { get; }
 
+    /// <summary>The tenant benchmarks run as: every verb on the bench bucket, and the admin API (cluster statistics).</summary>
+    public const string TenantId = "bench", TenantSecret = "bench-tenant-secret-0123456789";
+
+    /// <summary>
+    /// Whether the silo has tenants (every call authenticated and authorized) and clients check CRCs: on unless
+    /// OSSORLEANS_BENCH_TRUST=off, which runs the scenario as before the trust work (anonymous, no client CRC checks).
+    /// </summary>
+    public static bool Trust { get; } = Environment.GetEnvironmentVariable("OSSORLEANS_BENCH_TRUST") != "off";
+
+    /// <summary>What the trust setting means, for the report.</summary>
+    public static string TrustSetting => Trust
+        ? "tenant with grants (every grain call authenticated and authorized), data-plane capabilities, client CRC-64 checks"
+        : "anonymous silo, data-plane capabilities, no client CRC checks (OSSORLEANS_BENCH_TRUST=off)";
+
     public static async Task<BenchCluster> StartAsync(SimulatorSettings settings, long cacheCapacity, OssClientOptions? clientOptions = null, bool pretouch = false, IEnumerable<string>? extraArgs = null)
     {
         var origin = await OriginSimulator.StartNewAsync(settings, Bucket);
+        string[] tenants = Trust
+            ?
+            [
+                $"--Auth:Tenants:0:AccessKeyId={TenantId}", $"--Auth:Tenants:0:Secret={TenantSecret}",
+                $"--Auth:Tenants:0:Grants:0=read,list,write oss://{Bucket}/", "--Auth:Tenants:0:Grants:1=admin oss://*",
+            ]
+            : [];
         var silo = await SiloProcess.StartAsync([
             "--Origin:Kind=S3", $"--Origin:S3:Endpoint={origin.Endpoint}",
             "--Origin:S3:AccessKeyId=bench", "--Origin:S3:AccessKeySecret=bench",
             $"--Cache:CapacityBytes={cacheCapacity}",
             $"--Cache:PretouchBuffers={pretouch}",
             "--Logging:LogLevel:Default=Warning",
+            .. tenants,
             .. extraArgs ?? [],
         ]);
         var options = clientOptions ?? new OssClientOptions();
+        Authenticate(options);
         options.Gateways.Clear();
         options.Gateways.Add(silo.Gateway);
         var client = await OssCacheClient.ConnectAsync(options);
@@ -75,6 +98,21 @@ internal sealed class BenchCluster : IAsyncDisposable
     }
 
     public static OssClientOptions ClientOptions(int readAhead) => new() { ReadAheadShards = readAhead };
+
+    /// <summary>
+    /// The bench tenant's credentials (and the CRC setting) for a client of this process; client processes the scenario
+    /// starts inherit them through the environment, as a user's would.
+    /// </summary>
+    public static void Authenticate(OssClientOptions options)
+    {
+        options.VerifyCrc = Trust;
+        if (!Trust)
+            return;
+        options.AccessKeyId = TenantId;
+        options.AccessKeySecret = TenantSecret;
+        Environment.SetEnvironmentVariable("OSSORLEANS_ACCESS_KEY_ID", TenantId);
+        Environment.SetEnvironmentVariable("OSSORLEANS_ACCESS_KEY_SECRET", TenantSecret);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -246,3 +246,38 @@ public sealed class CredentialTests
         Assert.Equal(0, c.Origin.Counters.Requests);
     }
 }
+
+/// <summary>The data plane serves a shard only against the capability its location carries.</summary>
+public sealed class DataPlaneCapabilityTests
+{
+    [Fact]
+    public async Task DataPlane_ServesOnlyWithTheLocationsToken_AndRefusesDeletes()
+    {
+        await using var c = await TestCacheCluster.StartAsync(silos: 1);
+        var data = c.PutRandom("cap/x.bin", 5000);
+        var info = await c.Client.StatAsync(TestCacheCluster.Uri("cap/x.bin"));
+        var location = await c.LocateAsync(info, 0);
+        var other = await c.LocateAsync(await c.Client.StatAsync(PutOther(c)), 0);
+        using var http = new HttpClient();
+        string bare = $"{location.DataPlane}/s/{location.Handle}";
+        foreach (var url in new[]
+        {
+            bare, $"{bare}?t=", $"{bare}?t={Uri.EscapeDataString(other.Token)}", $"{bare}?t={Uri.EscapeDataString(location.Token[..^2] + "AA")}",
+            $"{location.DataPlane}/s/1?t={Uri.EscapeDataString(location.Token)}", $"{bare}?stage=up|x|1|0",
+        })
+        {
+            using var refused = await http.GetAsync(url);
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        using (var delete = await http.DeleteAsync(TestCacheCluster.ShardUrl(location)))
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, delete.StatusCode);
+        using var ok = await http.GetAsync(TestCacheCluster.ShardUrl(location));
+        Assert.Equal(data, await ok.Content.ReadAsByteArrayAsync());
+    }
+
+    private static string PutOther(TestCacheCluster c)
+    {
+        c.PutRandom("cap/other.bin", 5000);
+        return TestCacheCluster.Uri("cap/other.bin");
+    }
+}
