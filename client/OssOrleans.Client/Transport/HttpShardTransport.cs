@@ -74,13 +74,8 @@ internal abstract class HttpShardTransport : IShardTransport
             : throw new IOException($"the data plane answered without a valid {name} header");
 
     /// <summary>A body stream whose every read must bring bytes within <see cref="BodyStallTimeout"/> (the deadline moves on with each read).</summary>
-    private sealed class StallGuardStream(Stream inner, CancellationTokenSource stall) : Stream
+    private sealed class StallGuardStream(Stream inner, CancellationTokenSource stall) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -94,15 +89,6 @@ internal abstract class HttpShardTransport : IShardTransport
                 throw new IOException($"the data plane sent nothing for {BodyStallTimeout.TotalSeconds:0} s");
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
 

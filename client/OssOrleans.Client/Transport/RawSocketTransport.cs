@@ -189,15 +189,9 @@ internal sealed class RawSocketTransport : IShardTransport, IDisposable
     /// Exactly <c>length</c> bytes of the connection, read-only; never reads past them. A read that gets nothing for
     /// <see cref="ReceiveTimeout"/> fails (the deadline moves on with every read that brings bytes).
     /// </summary>
-    private sealed class ExactStream(Socket socket, int length, CancellationTokenSource stall) : Stream
+    private sealed class ExactStream(Socket socket, int length, CancellationTokenSource stall) : ReadOnlyStream
     {
         public int Remaining { get; private set; } = length;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -218,15 +212,5 @@ internal sealed class RawSocketTransport : IShardTransport, IDisposable
             Remaining -= n;
             return n;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

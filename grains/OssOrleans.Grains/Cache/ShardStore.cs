@@ -314,25 +314,18 @@ internal sealed class ShardStore
     }
 
     /// <summary>Drops a shard whose bytes failed their check, so the next request reloads it.</summary>
-    public void Remove(long handle)
-    {
-        Entry? e;
-        lock (_gate)
-        {
-            if (!_byHandle.TryGetValue(handle, out e))
-                return;
-            RemoveLocked(e);
-        }
-        e.Release(this);
-    }
+    public void Remove(long handle) => Remove(_byHandle, handle);
 
     /// <summary>Drops the shard with this id, if resident (a version whose object failed its whole-object CRC).</summary>
-    public void Remove(string shardId)
+    public void Remove(string shardId) => Remove(_byId, shardId);
+
+    private void Remove<TKey>(Dictionary<TKey, Entry> index, TKey key)
+        where TKey : notnull
     {
         Entry? e;
         lock (_gate)
         {
-            if (!_byId.TryGetValue(shardId, out e))
+            if (!index.TryGetValue(key, out e))
                 return;
             RemoveLocked(e);
         }

@@ -81,7 +81,8 @@ internal static partial class SiloApp
             status = "ok",
             cluster = s.Cluster.ClusterId,
             mode = s.Cluster.Mode.ToString(),
-            origin = origin.Name,
+            // The kind only, as the admin API says it: an endpoint or a folder is for the operator, and /healthz answers anyone.
+            origin = origin.Name.Split(':', 2)[0],
         }));
         if (settings.Admin.Enabled)
             AdminApi.Map(app, settings);

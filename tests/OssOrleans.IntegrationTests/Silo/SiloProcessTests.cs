@@ -21,6 +21,8 @@ public sealed class SiloProcessTests
             using var http = new HttpClient();
             var health = await http.GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/healthz");
             Assert.Contains("\"status\":\"ok\"", health, StringComparison.Ordinal);
+            Assert.Contains("\"origin\":\"local\"", health, StringComparison.Ordinal);
+            Assert.DoesNotContain(work.FullName, health, StringComparison.Ordinal);
 
             var options = new OssClientOptions();
             options.Gateways.Clear();
