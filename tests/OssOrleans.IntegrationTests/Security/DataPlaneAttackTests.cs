@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
-using OssOrleans.Client;
 using OssOrleans.IntegrationTests.Operations;
 using static OssOrleans.IntegrationTests.Security.SecurityClusterFixture;
 
@@ -163,8 +162,9 @@ public sealed class DataPlaneAttackTests(SecurityClusterFixture cluster) : IDisp
         Assert.NotNull(location.Local);
         Assert.Equal(RawSocketClient.Ok, (await RawSocketClient.ReadAsync(location.Local!.Path + "r", location.Handle, 0, 100, Tokens.Decode(location.Token))).Status);
 
-        var restarted = await cluster.Silos[LongTokenSilo].StartAgainAsync();
-        cluster.Silos[LongTokenSilo] = restarted;
+        var old = cluster.Silos[LongTokenSilo];
+        cluster.Silos[LongTokenSilo] = await old.StartAgainAsync();
+        await old.DisposeAsync();
         // The old process's entry goes dead and the new one joins; then every silo serves again.
         // The old process's entry goes dead and the new one joins (a stats call to the dead one fails, so 3 answers are the
         // live ones); then every silo serves again.

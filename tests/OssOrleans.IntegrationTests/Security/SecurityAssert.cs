@@ -1,6 +1,3 @@
-using System.Net;
-using static OssOrleans.IntegrationTests.Security.SecurityClusterFixture;
-
 namespace OssOrleans.IntegrationTests.Security;
 
 /// <summary>Checks shared by the adversarial tests.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -96,10 +95,12 @@ public sealed class UploadAttackTests(SecurityClusterFixture cluster) : IDisposa
             for (int i = 0; i < MaxUploadsPerTenant; i++)
                 stalled.Add(await RawHttp.OpenHeadAsync(port, PartPath(session.Token, i + 1), session.PartSize));
 
-            // Once they hold the tenant's slots, its next part is turned away at once (503) rather than queued...
+            // Once they hold the tenant's slots, its next part is turned away at once (503) rather than queued... (Each try
+            // with a session of its own: sessions of this cluster live a few seconds.)
             var small = RandomNumberGenerator.GetBytes(100);
+            Task<UploadSession> NewSession() => StartAsync(TeamA, cluster.TeamASecret, $"team-a/stall/{Guid.NewGuid():N}.bin");
             await Poll.UntilAsync("team-a's next part to be refused while its share is taken",
-                async () => (await PutPartAsync(0, session.Token, small, part: 9)).Status, s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(10));
+                async () => (await PutPartAsync(0, (await NewSession()).Token, small)).Status, s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(10));
             // ...while team-b's part on the same silo goes through: the bound is per tenant.
             var other = await StartAsync(TeamB, cluster.TeamBSecret, $"team-b/stall/{Guid.NewGuid():N}.bin");
             Assert.Equal(HttpStatusCode.OK, (await PutPartAsync(0, other.Token, small)).Status);
@@ -107,8 +108,7 @@ public sealed class UploadAttackTests(SecurityClusterFixture cluster) : IDisposa
             // The server cuts bodies that do not arrive (Kestrel's minimum body rate, after its grace period), which frees
             // the slots long before the part's own two-minute timeout.
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var fresh = await StartAsync(TeamA, cluster.TeamASecret, $"team-a/stall/{Guid.NewGuid():N}.bin");
-            await Poll.UntilAsync("team-a's slots to be freed by the server", async () => (await PutPartAsync(0, fresh.Token, small)).Status,
+            await Poll.UntilAsync("team-a's slots to be freed by the server", async () => (await PutPartAsync(0, (await NewSession()).Token, small)).Status,
                 s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(40));
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"stalled parts held their slots for {clock.Elapsed.TotalSeconds:0} s");
             foreach (var connection in stalled)
