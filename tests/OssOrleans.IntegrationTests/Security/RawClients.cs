@@ -32,9 +32,8 @@ public sealed class RawHttp : IDisposable
     public Task<Answer> GetAsync(string url) => SendAsync(HttpMethod.Get, url);
 
     /// <summary>
-    /// Sends a request's head declaring <paramref name="contentLength"/> body bytes, then (unless <paramref name="holdOpen"/>)
-    /// waits for the status line without sending a byte of the body. Returns the status and how long the answer took; with
-    /// <paramref name="holdOpen"/> returns the open connection instead (the caller dribbles or stalls).
+    /// Sends a PUT's head declaring <paramref name="contentLength"/> body bytes, then waits for the status line without
+    /// sending a byte of the body. Returns the status and how long the answer took.
     /// </summary>
     public static async Task<(int Status, TimeSpan Took)> SendHeadOnlyAsync(int port, string pathAndQuery, long contentLength, TimeSpan timeout)
     {
