@@ -15,13 +15,17 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output;
 
-    private SiloProcess(Process process, StringBuilder output, int httpPort, int siloPort, int gatewayPort)
+    private readonly string[] _args;
+
+    private SiloProcess(Process process, StringBuilder output, int httpPort, int siloPort, int gatewayPort, string[] args, string workingDirectory)
     {
         _process = process;
         _output = output;
+        _args = args;
         HttpPort = httpPort;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
+        WorkingDirectory = workingDirectory;
     }
 
     public int HttpPort { get; }
@@ -34,6 +38,8 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    public string WorkingDirectory { get; }
+
     public bool HasExited => _process.HasExited;
 
     public string Output
@@ -42,16 +48,31 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a silo with free ports and the extra <paramref name="args"/> (configuration flags).</summary>
-    public static async Task<SiloProcess> StartAsync(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static Task<SiloProcess> StartAsync(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
+    {
+        var ports = FreePort.GetLoopbackPorts(3);
+        return StartAsync([.. args], workingDirectory ?? Directory.CreateTempSubdirectory("oss-silo-").FullName, ports[0], ports[1], ports[2], timeout);
+    }
+
+    /// <summary>
+    /// Kills this silo (if it still runs) and starts it again: a new process, so a new incarnation, with the same flags,
+    /// working folder and ports, as a machine that rebooted would come back. Dispose the new one; this one is done.
+    /// </summary>
+    public async Task<SiloProcess> StartAgainAsync(TimeSpan? timeout = null)
+    {
+        Kill();
+        await _process.WaitForExitAsync().ConfigureAwait(false);
+        return await StartAsync(_args, WorkingDirectory, HttpPort, SiloPort, GatewayPort, timeout).ConfigureAwait(false);
+    }
+
+    private static async Task<SiloProcess> StartAsync(string[] args, string workingDirectory, int http, int silo, int gateway, TimeSpan? timeout)
     {
         string exe = Path.Combine(AppContext.BaseDirectory, "OssOrleans.Silo");
         if (!File.Exists(exe))
             throw new FileNotFoundException($"the silo executable is not beside {AppContext.BaseDirectory}; reference silo/OssOrleans.Silo from this project", exe);
-        var ports = FreePort.GetLoopbackPorts(3);
-        int http = ports[0], silo = ports[1], gateway = ports[2];
         var psi = new ProcessStartInfo(exe)
         {
-            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("oss-silo-").FullName,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -70,7 +91,7 @@ public sealed class SiloProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         var wait = timeout ?? TimeSpan.FromSeconds(90);
         await Task.WhenAny(ready.Task, process.WaitForExitAsync(), Task.Delay(wait)).ConfigureAwait(false);
-        var result = new SiloProcess(process, output, http, silo, gateway);
+        var result = new SiloProcess(process, output, http, silo, gateway, args, workingDirectory);
         if (!ready.Task.IsCompleted)
         {
             string text = result.Output;
