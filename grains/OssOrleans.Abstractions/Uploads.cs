@@ -33,7 +33,8 @@ public interface IUploadGrain : IGrainWithStringKey
 /// <summary>
 /// Write-through: tells a shard of a new object version where its bytes already are (staged by the silo that uploaded the
 /// part). Implemented by the shard grain, so the same key addresses the same activation as <see cref="IShardGrain"/>. Only
-/// silos may call it; the shard grain checks the receipt's signature again before it uses the bytes.
+/// silos may call it: the upload grain, after checking the receipt. The shard grain then takes the bytes only from the
+/// silo the receipt names, under the staging id it names, with the receipt's length and CRC-64.
 /// </summary>
 [Alias("OssOrleans.IShardSeedGrain")]
 public interface IShardSeedGrain : IGrainWithStringKey

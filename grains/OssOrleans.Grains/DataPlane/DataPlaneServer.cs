@@ -83,7 +83,7 @@ internal sealed partial class DataPlaneServer(
             {
                 LocalSocketDirectory.Protect(_socket, o.DataPlaneSocketGroup);
                 // Reads for same-machine clients, without Kestrel's copy; started before the endpoint is advertised.
-                _raw = new RawLocalServer(store, Verified, capabilities, instruments, logger);
+                _raw = new RawLocalServer(store, Verified, capabilities, instruments, Audit, logger);
                 _raw.Start(LocalReadFrames.PathFor(_socket), o.DataPlaneSocketGroup);
                 local = new LocalEndpoint(_socket, Environment.ProcessId, LocalMachine.BootId);
             }

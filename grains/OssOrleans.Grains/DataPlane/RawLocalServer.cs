@@ -22,6 +22,7 @@ internal sealed partial class RawLocalServer(
     VerifyRange verify,
     CapabilityIssuer capabilities,
     CacheInstruments instruments,
+    Action<ulong, ShardLease, long> audit,
     ILogger logger) : IAsyncDisposable
 {
     private const int MaxConnections = 1024;
@@ -125,7 +126,7 @@ internal sealed partial class RawLocalServer(
     // False when the connection must close (a bad request).
     private async Task<bool> ServeRequestAsync(Socket connection, byte[] request, int count)
     {
-        var leases = new List<(ShardLease Lease, int Offset, int Length)>(count);
+        var leases = new List<(ShardLease Lease, int Offset, int Length, ulong Tenant)>(count);
         try
         {
             byte status = LocalReadFrames.Ok;
@@ -134,7 +135,7 @@ internal sealed partial class RawLocalServer(
             for (int i = 0; i < count && status == LocalReadFrames.Ok; i++)
             {
                 var (handle, offset, length, token) = LocalReadFrames.ReadItem(request.AsMemory(LocalReadFrames.ItemBytes * i, LocalReadFrames.ItemBytes));
-                if (!capabilities.Verify(handle, token.Span, out _))
+                if (!capabilities.Verify(handle, token.Span, out ulong tenant))
                 {
                     status = LocalReadFrames.Forbidden;
                     break;
@@ -150,7 +151,7 @@ internal sealed partial class RawLocalServer(
                     status = LocalReadFrames.BadRequest;
                     break;
                 }
-                leases.Add((lease, offset, length));
+                leases.Add((lease, offset, length, tenant));
                 if (!verify(lease, offset, length, out ulong before, out ulong after))
                     status = LocalReadFrames.NotResident;
                 LocalReadFrames.WriteItemCrcs(crcs.AsSpan(LocalReadFrames.ItemCrcBytes * i), before, after);
@@ -160,16 +161,17 @@ internal sealed partial class RawLocalServer(
             if (status != LocalReadFrames.Ok)
                 return status is LocalReadFrames.NotResident or LocalReadFrames.Forbidden;
             await SendAllAsync(connection, crcs).ConfigureAwait(false);
-            foreach (var (lease, offset, length) in leases)
+            foreach (var (lease, offset, length, tenant) in leases)
             {
                 await SendAllAsync(connection, lease.Memory.Slice(offset, length)).ConfigureAwait(false);
                 instruments.Served(length, localSocket: true);
+                audit(tenant, lease, length);
             }
             return true;
         }
         finally
         {
-            foreach (var (lease, _, _) in leases)
+            foreach (var (lease, _, _, _) in leases)
                 lease.Dispose();
         }
     }

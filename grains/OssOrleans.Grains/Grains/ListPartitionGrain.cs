@@ -43,9 +43,11 @@ internal sealed class ListPartitionGrain(
         // A tenant that may list only part of this prefix gets its own filtered copy of the (shared) listing.
         var tenant = CallerContext.Tenant;
         var listing = List();
-        return tenant is null || tenant.VisibilityOf(_key.Bucket, _key.Prefix) == ListVisibility.Full
-            ? listing
-            : ListVisibilityFilter.FilterAsync(listing, tenant, _key);
+        if (tenant is null || tenant.VisibilityOf(_key.Bucket, _key.Prefix) == ListVisibility.Full)
+            return listing;
+        // Captured here: the filter reads children off this activation's scheduler.
+        var grains = GrainFactory;
+        return ListVisibilityFilter.FilterAsync(listing, tenant, _key, child => grains.GetGrain<IListPartitionGrain>(child.ToGrainKey()).ListAsync());
     }
 
     private IAsyncEnumerable<ListChunk> List()

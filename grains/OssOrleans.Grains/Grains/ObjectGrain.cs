@@ -53,6 +53,8 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
 
     public async Task PrefetchAsync(string etag, long offset, long length)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (_corrupt.TryGetValue(etag, out string? reason))
             throw new OssIntegrityException(reason);
         var info = await GetInfoAsync().ConfigureAwait(true);

@@ -34,6 +34,7 @@ internal sealed partial class AuthorizationFilter(
                 throw new OssAccessDeniedException($"{method.DeclaringType.Name}.{method.Name}: the call claims to come from a silo but its signature does not verify");
             }
             CallerContext.Tenant = null;
+            MarkUsed(context);
             await context.Invoke().ConfigureAwait(false);
             return;
         }
@@ -46,19 +47,29 @@ internal sealed partial class AuthorizationFilter(
             return;
         }
 
-        var tenant = Authenticate(RequestContext.Get(CallProof.RequestContextKey) as string, now, interfaceName, method.Name, target);
         ClientAccess access;
+        Tenant tenant;
         try
         {
-            access = ClientCallPolicy.Authorize(tenant, context);
+            tenant = Authenticate(RequestContext.Get(CallProof.RequestContextKey) as string, now, interfaceName, method.Name, target);
+            try
+            {
+                access = ClientCallPolicy.Authorize(tenant, context);
+            }
+            catch (OssAccessDeniedException ex)
+            {
+                LogRefused(logger, tenant.Id, interfaceName, method.Name, ex.Message);
+                audit.Write(tenant.Id, method.Name, target, 0, "denied");
+                throw;
+            }
         }
-        catch (OssAccessDeniedException ex)
+        catch (OssAccessDeniedException)
         {
-            LogRefused(logger, tenant.Id, interfaceName, method.Name, ex.Message);
-            audit.Write(tenant.Id, method.Name, target, 0, "denied");
+            DropIfUnused(context);
             throw;
         }
         CallerContext.Tenant = tenant;
+        MarkUsed(context);
         try
         {
             await context.Invoke().ConfigureAwait(false);
@@ -69,6 +80,23 @@ internal sealed partial class AuthorizationFilter(
             audit.Write(tenant.Id, access.Verb, access.Uri, 0, ex.GetType().Name);
             throw;
         }
+    }
+
+    // A refused call still activated its target (filters run inside the activation). One that no allowed call has used is
+    // let go at once, so refused calls leave nothing behind; one that served allowed calls stays (a refused call must not
+    // be a way to deactivate other people's grains).
+    private sealed class UsedMarker;
+
+    private static void MarkUsed(IIncomingGrainCallContext context)
+    {
+        if (context.TargetContext is { } target && target.GetComponent<UsedMarker>() is null)
+            target.SetComponent(new UsedMarker());
+    }
+
+    private static void DropIfUnused(IIncomingGrainCallContext context)
+    {
+        if (context.TargetContext is { } target && target.GetComponent<UsedMarker>() is null && !GrainTypePrefix.IsSystemTarget(context.TargetId))
+            target.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "only refused calls reached it"));
     }
 
     private Tenant Authenticate(string? proof, long now, string interfaceName, string methodName, string target)

@@ -69,9 +69,10 @@ internal static class ClientCallPolicy
             Need(tenant, AccessVerbs.List, prefix);
             return Need(tenant, AccessVerbs.Read, prefix);
         }
-        if (type == typeof(IWarmJobRegistryGrain))
+        // There is one registry (key 0) and one cluster view (key 0); calls to other keys would only make activations.
+        if (type == typeof(IWarmJobRegistryGrain) && key == "0")
             return new ClientAccess("list", "warm-jobs");
-        if (type == typeof(IClusterStatsGrain) || type == typeof(ISiloStatsGrain))
+        if ((type == typeof(IClusterStatsGrain) && key == "0") || type == typeof(ISiloStatsGrain))
         {
             if (!tenant.IsClusterAdmin)
                 throw new OssAccessDeniedException($"{tenant.Id} may not read cluster statistics: they need the grant 'admin oss://*'");

@@ -224,8 +224,10 @@ internal sealed class WarmJobRegistryGrain : Grain, IWarmJobRegistryGrain, IWarm
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // Finished jobs live only here; keep them through idle periods.
-        DelayDeactivation(TimeSpan.FromDays(365));
+        // Finished jobs live only here; keep them through idle periods. Only the one registry: an activation of another key
+        // (a refused call still activates its target) is let go as soon as it is idle.
+        if (this.GetPrimaryKeyLong() == 0)
+            DelayDeactivation(TimeSpan.FromDays(365));
         return Task.CompletedTask;
     }
 

@@ -26,6 +26,9 @@ public sealed class SecurityClusterFixture : IAsyncLifetime
     /// <summary>A tenant that may read and list team-a's and team-c's prefixes, which lie on both sides of team-b's.</summary>
     public const string Auditor = "auditor";
 
+    /// <summary>A tenant that may list the whole bucket (and read nothing): the full listing the filtered ones are checked against.</summary>
+    public const string Lister = "lister";
+
     /// <summary>Short, so the expiry tests wait a few seconds; honest readers use a location at once, and ask again when refused.</summary>
     public static readonly TimeSpan CapabilityLifetime = TimeSpan.FromSeconds(2);
 
@@ -49,6 +52,7 @@ public sealed class SecurityClusterFixture : IAsyncLifetime
     public string TeamBSecret { get; } = "team-b-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
     public string AdminSecret { get; } = "admin-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
     public string AuditorSecret { get; } = "auditor-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    public string ListerSecret { get; } = "lister-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
     public string ClusterSecret { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
 
     public string ClusterId { get; } = "adversarial-" + Guid.NewGuid().ToString("N")[..8];
@@ -142,6 +146,7 @@ public sealed class SecurityClusterFixture : IAsyncLifetime
         "--Auth:Tenants:2:AccessKeyId=" + AdminTenant, "--Auth:Tenants:2:Secret=" + AdminSecret, "--Auth:Tenants:2:Grants:0=admin oss://*",
         "--Auth:Tenants:3:AccessKeyId=" + Auditor, "--Auth:Tenants:3:Secret=" + AuditorSecret,
         $"--Auth:Tenants:3:Grants:0=read,list oss://{Bucket}/{TeamA}/", $"--Auth:Tenants:3:Grants:1=read,list oss://{Bucket}/team-c/",
+        "--Auth:Tenants:4:AccessKeyId=" + Lister, "--Auth:Tenants:4:Secret=" + ListerSecret, $"--Auth:Tenants:4:Grants:0=list oss://{Bucket}/",
         $"--Auth:CapabilityLifetime={(index == LongTokenSilo ? LongCapabilityLifetime : CapabilityLifetime):c}", $"--Auth:UploadSessionLifetime={UploadSessionLifetime:c}",
         $"--Auth:MaxUploadsPerTenant={MaxUploadsPerTenant}",
         "--Auth:AuditPath=" + AuditPath(index),
