@@ -58,7 +58,8 @@ internal static class S3Uri
     /// <summary>
     /// Percent-decodes <paramref name="raw"/> once. False when a '%' is not followed by two hex digits, when the
     /// bytes are not UTF-8, or when the raw text holds a control character (a client sends those encoded).
-    /// <paramref name="plusIsSpace"/> reads '+' as a space, as query strings are read.
+    /// <paramref name="plusIsSpace"/> reads '+' as a space: S3 does so in query strings and, unusually, in paths too
+    /// ("/a+b" is the key "a b"), so every caller here passes true and a plus in a key must come as <c>%2B</c>.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<char> raw, bool plusIsSpace, [NotNullWhen(true)] out string? value)
     {
@@ -126,9 +127,10 @@ internal static class S3Uri
     /// <summary>
     /// Appends the SigV4 canonical URI of a path as the client sent it: every %XX decoded and the byte encoded again
     /// (so <c>%7e</c> and <c>~</c> both become <c>~</c>, and <c>$</c> and <c>%24</c> both <c>%24</c>), a literal '/'
-    /// kept and an encoded one (<c>%2F</c>) left encoded, which is how a client that sent it also signed it. S3 does not
-    /// normalise the path further: no dot-segment removal, no merging of slashes. False when the path is not well
-    /// formed (no leading '/', a bad escape, a control character).
+    /// kept and an encoded one (<c>%2F</c>) left encoded, which is how a client that sent it also signed it. A literal
+    /// '+' is a space, as S3 reads paths (<see cref="TryDecode"/>), so it canonicalizes as <c>%20</c>; SDKs send a
+    /// plus as <c>%2B</c>. S3 does not normalise the path further: no dot-segment removal, no merging of slashes.
+    /// False when the path is not well formed (no leading '/', a bad escape, a control character).
     /// </summary>
     public static bool TryAppendCanonicalPath(StringBuilder sb, ReadOnlySpan<char> rawPath)
     {
@@ -153,6 +155,10 @@ internal static class S3Uri
             else if (IsUnreserved(c) || c == '/')
             {
                 sb.Append(c);
+            }
+            else if (c == '+')
+            {
+                sb.Append("%20");
             }
             else if (c <= 0x7F)
             {
