@@ -163,8 +163,8 @@ public class S3XmlWriterTests
 
         await ListObjectsXml.WriteV2Async(output, Page() with { Objects = objects, CommonPrefixes = [] });
 
-        Assert.True(output.Writes > 10, $"{output.Writes} writes");
-        Assert.True(output.LargestWrite < output.Length / 4, $"largest write {output.LargestWrite} of {output.Length}");
+        // About 218 KB of XML leaves in writes of at most the async XmlWriter's 64 KiB buffer, not as one string.
+        Assert.True(output.Writes >= 3 && output.LargestWrite <= 64 * 1024, $"{output.Writes} writes, largest {output.LargestWrite} of {output.Length}");
         Assert.Equal(1000, XElement.Parse(Encoding.UTF8.GetString(output.ToArray())).Elements(S3 + "Contents").Count());
     }
 
@@ -299,7 +299,8 @@ public class S3XmlWriterTests
         {
             Writes++;
             LargestWrite = Math.Max(LargestWrite, data.Length);
-            base.Write(data);
+            // The array overload: MemoryStream's span overload calls back into Write(byte[]...) for a derived type.
+            base.Write(data.ToArray(), 0, data.Length);
         }
     }
 }
