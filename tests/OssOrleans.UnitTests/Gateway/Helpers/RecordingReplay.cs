@@ -62,6 +62,21 @@ internal static class RecordingReplay
         return codes;
     }
 
+    /// <summary>Replays every upload and download a client made, each accepted as sent and refused when changed.</summary>
+    public static async Task ReplayAllAsync(RecordingS3Server server, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        foreach (var request in server.Requests.Where(r => r.Error is null && r.Operation is S3Operation.PutObject or S3Operation.UploadPart or S3Operation.GetObject))
+        {
+            var (_, decoded) = await AcceptAsync(request);
+            if (request.Headers.ContainsKey("x-amz-trailer"))
+                output.WriteLine("body ends: " + System.Text.Encoding.Latin1.GetString(request.Body[^Math.Min(80, request.Body.Length)..]).Replace("\r", "\\r").Replace("\n", "\\n"));
+            if (request.Decoded is not null)
+                Assert.Equal(request.Decoded, decoded);
+            output.WriteLine($"{request.Method} {request.RawTarget[..Math.Min(60, request.RawTarget.Length)]}: changes refused with "
+                + string.Join(", ", await AssertChangesRefusedAsync(request)));
+        }
+    }
+
     private static async Task<string> RefusedAsync(RecordedRequest request, string target, IHeaderDictionary headers, byte[] body, string change)
     {
         var (outcome, _, error) = await RunAsync(request.Method, target, headers, body, body.Length == request.Body.Length ? request.ContentLength : body.Length);

@@ -5,16 +5,13 @@ using Xunit.Abstractions;
 namespace OssOrleans.UnitTests.Gateway;
 
 /// <summary>
-/// What boto3 and the AWS CLI really send, recorded and replayed like <see cref="AwsSdkClientTests"/>. Each test runs
-/// for every installation found: the one on PATH and Debian's (/usr/bin), which differ in version (checksum trailers
-/// by default from boto3 1.36 and AWS CLI 2.23 on). Skipped when the client is not installed
-/// (tests/install-test-deps.sh installs Debian's).
+/// What boto3 really sends, recorded and replayed like <see cref="AwsSdkClientTests"/>, for every installation found:
+/// the python3 on PATH and Debian's (/usr/bin/python3), which differ in version (checksum trailers by default from
+/// boto3 1.36 on). Skipped when boto3 is not installed (tests/install-test-deps.sh installs Debian's).
 /// </summary>
-public class PythonClientTests(ITestOutputHelper output)
+public class Boto3ClientTests(ITestOutputHelper output)
 {
     public static TheoryData<string, bool> Pythons => new() { { "python3", false }, { "python3", true }, { "/usr/bin/python3", false }, { "/usr/bin/python3", true } };
-
-    public static TheoryData<string, bool> AwsClis => new() { { "aws", false }, { "aws", true }, { "/usr/bin/aws", false }, { "/usr/bin/aws", true } };
 
     private const string Boto3Script = """
         import json, os, ssl, sys, urllib.request
@@ -78,56 +75,6 @@ public class PythonClientTests(ITestOutputHelper output)
         Assert.Equal("SignatureDoesNotMatch", result.RootElement.GetProperty("denied").GetString());
         Assert.Equal(12000, server.Objects["bucket/boto/small file+x.txt"].Length);
         Assert.Equal(result.RootElement.GetProperty("part1").GetInt32() + 4, server.Objects["bucket/boto/multi part"].Length);
-        await ReplayAllAsync(server);
-    }
-
-    [SkippableTheory]
-    [MemberData(nameof(AwsClis))]
-    public async Task AwsCli_CopySmallAndMultipartFiles_AreAcceptedAndAnyChangeRefused(string aws, bool https)
-    {
-        string? executable = ExternalClient.Find(aws);
-        Skip.If(executable is null, $"{aws} is not installed");
-        Skip.If(aws != "aws" && ExternalClient.Find("aws") is { } onPath && ExternalClient.Canonical(onPath) == ExternalClient.Canonical(executable),
-            $"{aws} is the aws on PATH, tested already");
-        using var home = new Storage.TempDirectory();
-        var environment = ExternalClient.ClientEnvironment(home.Path);
-        var version = await ExternalClient.RunAsync(executable, ["--version"], environment, home.Path);
-        Skip.If(version.ExitCode != 0, $"{executable} does not run: {version.Output}");
-
-        await using var server = await RecordingS3Server.StartAsync(https);
-        byte[] small = AwsChunkedStreamTests.RandomBytes(1000, seed: 10);
-        byte[] big = AwsChunkedStreamTests.RandomBytes(9 << 20, seed: 11);
-        await File.WriteAllBytesAsync(home.Combine("small.bin"), small);
-        await File.WriteAllBytesAsync(home.Combine("big.bin"), big);
-        string[] common = ["--endpoint-url", server.Endpoint.ToString().TrimEnd('/'), .. https ? ["--no-verify-ssl"] : Array.Empty<string>()];
-
-        var copySmall = await ExternalClient.RunAsync(executable, ["s3", "cp", "small.bin", "s3://bucket/cli/small file.bin", .. common], environment, home.Path);
-        var copyBig = await ExternalClient.RunAsync(executable, ["s3", "cp", "big.bin", "s3://bucket/cli/big.bin", .. common], environment, home.Path);
-
-        output.WriteLine(version.Output);
-        output.WriteLine(copySmall.Output);
-        output.WriteLine(copyBig.Output);
-        foreach (var request in server.Requests)
-            output.WriteLine(request.ToString());
-        Assert.True(copySmall.ExitCode == 0, copySmall.Output);
-        Assert.True(copyBig.ExitCode == 0, copyBig.Output);
-        Assert.Equal(small, server.Objects["bucket/cli/small file.bin"]);
-        Assert.Equal(big, server.Objects["bucket/cli/big.bin"]);
-        Assert.Contains(server.Requests, r => r.Operation == S3Operation.UploadPart);
-        await ReplayAllAsync(server);
-    }
-
-    private async Task ReplayAllAsync(RecordingS3Server server)
-    {
-        foreach (var request in server.Requests.Where(r => r.Error is null && r.Operation is S3Operation.PutObject or S3Operation.UploadPart or S3Operation.GetObject))
-        {
-            var (_, decoded) = await RecordingReplay.AcceptAsync(request);
-            if (request.Headers.ContainsKey("x-amz-trailer"))
-                output.WriteLine("body ends: " + System.Text.Encoding.Latin1.GetString(request.Body[^Math.Min(80, request.Body.Length)..]).Replace("\r", "\\r").Replace("\n", "\\n"));
-            if (request.Decoded is not null)
-                Assert.Equal(request.Decoded, decoded);
-            output.WriteLine($"{request.Method} {request.RawTarget[..Math.Min(60, request.RawTarget.Length)]}: changes refused with "
-                + string.Join(", ", await RecordingReplay.AssertChangesRefusedAsync(request)));
-        }
+        await RecordingReplay.ReplayAllAsync(server, output);
     }
 }
