@@ -59,20 +59,25 @@ internal sealed class AwsChunkedStream : S3BodyStream
     /// <param name="auth">The request's authentication: required for the signed modes (key, scope, seed signature).</param>
     /// <param name="declaredTrailer">The trailer named by x-amz-trailer (lower case), or null.</param>
     /// <param name="checks">What the decoded bytes are checked against; a declared trailer checksum sets its expected value.</param>
-    public AwsChunkedStream(Stream inner, long decodedLength, PayloadMode mode, SigV4Authentication? auth, string? declaredTrailer, BodyChecks checks)
+    /// <param name="verifySignatures">
+    /// False only where no signature can be checked (an anonymous gateway has no secrets): signed framing is still parsed
+    /// strictly, but chunk and trailer signatures are not verified, and <paramref name="auth"/> may be null.
+    /// </param>
+    public AwsChunkedStream(Stream inner, long decodedLength, PayloadMode mode, SigV4Authentication? auth, string? declaredTrailer, BodyChecks checks,
+        bool verifySignatures = true)
         : base(checks, decodedLength)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentOutOfRangeException.ThrowIfNegative(decodedLength);
         if (mode is not (PayloadMode.StreamingSigned or PayloadMode.StreamingSignedTrailer or PayloadMode.StreamingUnsignedTrailer))
             throw new ArgumentOutOfRangeException(nameof(mode), mode, "not an aws-chunked mode");
-        if (Signed(mode))
+        if (Signed(mode) && verifySignatures)
         {
             _auth = auth ?? throw new ArgumentNullException(nameof(auth), "signed chunks need the request's signing key");
             _chunkHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             _previousSignature = auth.SeedSignature;
         }
-        if (mode == PayloadMode.StreamingSignedTrailer)
+        if (mode == PayloadMode.StreamingSignedTrailer && _auth is not null)
             _canonicalTrailer = new StringBuilder(128);
         if (declaredTrailer is not null && mode == PayloadMode.StreamingSigned)
             throw new ArgumentException("STREAMING-AWS4-HMAC-SHA256-PAYLOAD carries no trailer", nameof(declaredTrailer));
@@ -384,6 +389,12 @@ internal sealed class AwsChunkedStream : S3BodyStream
             Span<byte> provided = stackalloc byte[SigV4Signing.SignatureBytes];
             if (!SigV4Signing.TryParseHex32(value, provided))
                 throw S3Errors.MalformedTrailer("x-amz-trailer-signature must be 64 hexadecimal digits.").ToException();
+            if (_auth is null)
+            {
+                // Not verifying (see the constructor): the framing was right, which is all that can be said.
+                _trailerSigned = true;
+                return;
+            }
             string trailerHash = SigV4Signing.Sha256Hex(_canonicalTrailer!.ToString());
             string stringToSign = SigV4Signing.TrailerStringToSign(_auth!.AmzDate, _auth.Scope, _previousSignature!, trailerHash);
             Span<byte> expected = stackalloc byte[SigV4Signing.SignatureBytes];

@@ -17,13 +17,18 @@ internal static class S3RequestBody
     /// <param name="headers">The request headers.</param>
     /// <param name="contentLength">The request's Content-Length, null when it came with Transfer-Encoding: chunked.</param>
     /// <param name="authentication">The verified signature, or null for an anonymous request the caller allowed.</param>
+    /// <param name="signatureUnchecked">
+    /// True when the request carries a signature that the caller did not check because it cannot (a gateway without
+    /// tenants has no secrets): signed aws-chunked bodies are then decoded with their chunk signatures unchecked. Every
+    /// other check (framing, SHA-256, Content-MD5, checksums) still runs.
+    /// </param>
     public static bool TryOpen(Stream body, IHeaderDictionary headers, long? contentLength, SigV4Authentication? authentication,
-        [NotNullWhen(true)] out S3BodyStream? stream, [NotNullWhen(false)] out S3Error? error)
+        [NotNullWhen(true)] out S3BodyStream? stream, [NotNullWhen(false)] out S3Error? error, bool signatureUnchecked = false)
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(headers);
         stream = null;
-        if (!TryReadMode(headers, authentication, out var mode, out byte[]? payloadSha256, out error))
+        if (!TryReadMode(headers, authentication, signatureUnchecked, out var mode, out byte[]? payloadSha256, out error))
             return false;
         bool streaming = mode is PayloadMode.StreamingSigned or PayloadMode.StreamingSignedTrailer or PayloadMode.StreamingUnsignedTrailer;
 
@@ -82,7 +87,7 @@ internal static class S3RequestBody
                 error = S3Errors.InvalidArgument("x-amz-decoded-content-length must be a non-negative number.");
                 return false;
             }
-            stream = new AwsChunkedStream(body, decodedLength, mode, authentication, trailer, checks);
+            stream = new AwsChunkedStream(body, decodedLength, mode, authentication, trailer, checks, verifySignatures: authentication is not null);
             return true;
         }
 
@@ -134,8 +139,8 @@ internal static class S3RequestBody
         return false;
     }
 
-    private static bool TryReadMode(IHeaderDictionary headers, SigV4Authentication? authentication, out PayloadMode mode, out byte[]? payloadSha256,
-        [NotNullWhen(false)] out S3Error? error)
+    private static bool TryReadMode(IHeaderDictionary headers, SigV4Authentication? authentication, bool signatureUnchecked, out PayloadMode mode,
+        out byte[]? payloadSha256, [NotNullWhen(false)] out S3Error? error)
     {
         error = null;
         if (authentication is not null)
@@ -154,7 +159,7 @@ internal static class S3RequestBody
             error = S3Errors.InvalidArgument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.");
             return false;
         }
-        if (mode is PayloadMode.StreamingSigned or PayloadMode.StreamingSignedTrailer)
+        if (mode is (PayloadMode.StreamingSigned or PayloadMode.StreamingSignedTrailer) && !signatureUnchecked)
         {
             error = S3Errors.InvalidRequest("Anonymous requests don't support this x-amz-content-sha256 value. Please use UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER.");
             return false;

@@ -112,6 +112,30 @@ public class S3RequestBodyTests
     }
 
     [Fact]
+    public async Task TryOpen_SignedChunksWithSignatureUnchecked_DecodesAndStillChecksTheTrailerChecksum()
+    {
+        // An anonymous gateway has no secret to check a signature against; a client with made-up keys signs anyway.
+        var other = ChunkedBodyBuilder.ExampleAuthentication(PayloadMode.StreamingSignedTrailer, new string('a', 64));
+        var data = new byte[20_000];
+        Random.Shared.NextBytes(data);
+        string crc = ChunkedBodyBuilder.Crc32Base64(data);
+        var headers = Headers(("Content-Encoding", "aws-chunked"), ("x-amz-decoded-content-length", data.Length.ToString()),
+            ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"), ("x-amz-trailer", "x-amz-checksum-crc32"));
+        byte[] good = ChunkedBodyBuilder.Signed(data, 8192, other, ("x-amz-checksum-crc32", crc));
+        byte[] badCrc = ChunkedBodyBuilder.Signed(data, 8192, other, ("x-amz-checksum-crc32", "AAAAAA=="));
+
+        Assert.False(S3RequestBody.TryOpen(new MemoryStream(good), headers, good.Length, null, out _, out var refused));
+        Assert.True(S3RequestBody.TryOpen(new MemoryStream(good), headers, good.Length, null, out var stream, out _, signatureUnchecked: true));
+        Assert.True(S3RequestBody.TryOpen(new MemoryStream(badCrc), headers, badCrc.Length, null, out var corrupt, out _, signatureUnchecked: true));
+
+        Assert.Equal("InvalidRequest", refused!.Code);
+        Assert.Equal(data, await AwsChunkedStreamTests.ReadAllAsync(stream!, 5000));
+        Assert.Equal("BadDigest", (await Assert.ThrowsAsync<S3ProtocolException>(() => AwsChunkedStreamTests.ReadAllAsync(corrupt!, 5000))).Error.Code);
+        stream!.Dispose();
+        corrupt!.Dispose();
+    }
+
+    [Fact]
     public async Task TryOpen_UnsignedTrailerRequest_DecodesAwsChunked()
     {
         string crc = ChunkedBodyBuilder.Crc32Base64(Data);
