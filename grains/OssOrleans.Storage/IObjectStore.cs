@@ -89,7 +89,7 @@ public interface IObjectStore
 
     /// <summary>
     /// One page of the parts uploaded so far to an upload, in part number order after <paramref name="partNumberMarker"/>;
-    /// <see cref="ObjectNotFoundException"/> when the upload does not exist (completed, aborted, another object's).
+    /// <see cref="UploadNotFoundException"/> when the upload does not exist (completed, aborted, another object's).
     /// </summary>
     Task<PartPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException($"{Name} does not list parts");

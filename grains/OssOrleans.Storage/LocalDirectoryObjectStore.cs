@@ -508,15 +508,7 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
     /// <inheritdoc />
     public async Task<PartPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken = default)
     {
-        string dir;
-        try
-        {
-            dir = await OpenUploadAsync(bucket, key, uploadId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is ObjectStoreException || (ex is ArgumentException a && a.ParamName == nameof(uploadId)))
-        {
-            throw new ObjectNotFoundException(bucket, key, ex);
-        }
+        string dir = await OpenUploadAsync(bucket, key, uploadId, cancellationToken).ConfigureAwait(false);
         var parts = new List<PartInfo>();
         foreach (var file in new DirectoryInfo(dir).EnumerateFiles("*.part"))
         {
@@ -579,14 +571,23 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
 
     private string NewStagingPath() => Path.Join(_staging, Guid.NewGuid().ToString("N") + ".tmp");
 
+    // Another object's upload, or an id this store never made, is no upload of this object: as S3 says, NoSuchUpload.
     private async Task<string> OpenUploadAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken)
     {
         ObjectPath(bucket, key);
-        string dir = UploadPath(uploadId);
+        string dir;
+        try
+        {
+            dir = UploadPath(uploadId);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UploadNotFoundException($"{Name}: {uploadId} is not an upload id of this store", ex);
+        }
         UploadInfo info = await ReadUploadInfoAsync(dir, uploadId, cancellationToken).ConfigureAwait(false);
         if (info.Bucket != bucket || info.Key != key)
         {
-            throw new ArgumentException($"upload {uploadId} belongs to another object than {bucket}/{key}", nameof(uploadId));
+            throw new UploadNotFoundException($"{Name}: upload {uploadId} belongs to another object than {bucket}/{key}");
         }
         return dir;
     }
@@ -600,7 +601,7 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ObjectStoreException($"{Name}: multipart upload {uploadId} does not exist (completed, aborted or never started)", ex);
+            throw new UploadNotFoundException($"{Name}: multipart upload {uploadId} does not exist (completed, aborted or never started)", ex);
         }
         return JsonSerializer.Deserialize(json, UploadInfoJson.Default.UploadInfo)
             ?? throw new ObjectStoreException($"{Name}: multipart upload {uploadId} has an empty manifest");

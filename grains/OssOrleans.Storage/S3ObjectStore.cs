@@ -643,7 +643,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             }
             catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
             {
-                throw new ObjectNotFoundException(bucket, key, ex);
+                throw NoSuchUpload(bucket, key, uploadId, ex);
             }
             catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented)
             {
@@ -822,7 +822,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     private OriginProtocolException Truncated(string bucket, string key, long offset, long length, long received)
         => new($"{Name} GET {bucket}/{key} bytes {offset}-{offset + length - 1}: the body ended after {received} of {length} bytes");
 
-    private ObjectStoreException NoSuchUpload(string bucket, string key, string uploadId, Exception inner)
+    private UploadNotFoundException NoSuchUpload(string bucket, string key, string uploadId, Exception inner)
         => new($"{Name}: multipart upload {uploadId} of {bucket}/{key} does not exist (completed, aborted or never started)", inner);
 
     /// <summary>After a lost response: the object's ETag when it is the MD5 of <paramref name="content"/> (a single-part S3 ETag).</summary>

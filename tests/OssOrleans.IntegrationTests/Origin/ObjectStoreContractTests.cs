@@ -338,7 +338,7 @@ public abstract class ObjectStoreContractTests
         await Store.CompleteMultipartAsync(Bucket, key, id, [up1, up2]);
         var after = await Store.ListMultipartUploadsAsync(new MultipartUploadListRequest(Bucket, NewKey("listed/")));
         Assert.DoesNotContain(after.Uploads, u => u.Key == key);
-        await Assert.ThrowsAsync<ObjectNotFoundException>(() => Store.ListPartsAsync(Bucket, key, id, 0, 1000));
+        await Assert.ThrowsAsync<UploadNotFoundException>(() => Store.ListPartsAsync(Bucket, key, id, 0, 1000));
     }
 
     /// <summary>S3 lists keys in UTF-8 byte order, which differs from UTF-16 ordinal order for surrogate pairs.</summary>
