@@ -39,7 +39,9 @@ internal sealed class BodyReader(IOptions<GatewayOptions> options)
     /// <summary>Reads and checks a body that carries nothing the gateway uses (CreateBucket's configuration).</summary>
     public async Task DrainAsync(S3Exchange exchange, int maxDecoded)
     {
-        if (exchange.Request.ContentLength is 0 && !exchange.Request.Headers.ContainsKey("x-amz-decoded-content-length"))
+        // No body at all (no Content-Length, no chunked transfer), or an empty one: nothing to check.
+        bool canHaveBody = exchange.Http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
+        if ((!canHaveBody || exchange.Request.ContentLength is 0) && !exchange.Request.Headers.ContainsKey("x-amz-decoded-content-length"))
             return;
         using var body = Open(exchange, maxDecoded);
         byte[] scratch = new byte[8192];
