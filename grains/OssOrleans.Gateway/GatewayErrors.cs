@@ -37,6 +37,9 @@ internal static class GatewayErrors
                 return S3Errors.IncompleteBody();
             case BodyTimeoutException:
                 return RequestTimeout();
+            case ArgumentException:
+                // The origin's own rules on keys (the local store holds no "dir/" objects): the request, not the gateway, is at fault.
+                return S3Errors.InvalidArgument("The origin behind this gateway cannot hold this key.");
         }
         expected = false;
         return ex switch

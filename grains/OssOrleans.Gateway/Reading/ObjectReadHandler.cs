@@ -76,8 +76,9 @@ internal sealed class ObjectReadHandler(IGrainFactory grains, ObjectStreamer str
         {
             return await grains.GetGrain<IObjectGrain>(uri.ToGrainKey()).GetInfoAsync().WaitAsync(exchange.Aborted).ConfigureAwait(false);
         }
-        catch (OssObjectNotFoundException)
+        catch (Exception ex) when (ex is OssObjectNotFoundException or ArgumentException)
         {
+            // A key the origin cannot hold (the local store has no "dir/" objects) is an object that is not there.
             throw (await buckets.MissingObjectErrorAsync(exchange, bucket).ConfigureAwait(false)).ToException();
         }
     }
