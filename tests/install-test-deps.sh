@@ -5,7 +5,7 @@
 #   - Debian packages, only when running as root (no sudo needed; otherwise prints what to install):
 #     redis-server (Redis clustering tests), chromium (dashboard browser test), docker-compose (validates
 #     docker-compose.yml without a Docker engine), nodejs/npm when node is missing, and the S3 clients the gateway is
-#     checked against: python3-boto3 and awscli (Gateway/PythonClientTests), s3cmd, rclone, s3fs and python3-torch
+#     checked against: python3-boto3, awscli, s3cmd, rclone, s3fs (with fuse3) and python3-torch (tests/*/Gateway)
 # Works on a fresh Debian 12 machine as root.
 set -euo pipefail
 
@@ -27,10 +27,13 @@ debian_python=/usr/bin/python3
 [ -x "$debian_python" ] || debian_python=python3
 "$debian_python" -c 'import boto3' >/dev/null 2>&1 || missing_pkgs+=(python3-boto3)
 "$debian_python" -c 'import torch' >/dev/null 2>&1 || missing_pkgs+=(python3-torch)
-command -v aws >/dev/null 2>&1 || missing_pkgs+=(awscli)
+# Debian's own CLI: an aws on PATH may be a pip or pyenv one of another major version.
+[ -x /usr/bin/aws ] || missing_pkgs+=(awscli)
 command -v s3cmd >/dev/null 2>&1 || missing_pkgs+=(s3cmd)
 command -v rclone >/dev/null 2>&1 || missing_pkgs+=(rclone)
 command -v s3fs >/dev/null 2>&1 || missing_pkgs+=(s3fs)
+# s3fs unmounts with fusermount (package fuse3 on Debian 12, pulled in by s3fs; checked in case it was removed).
+command -v fusermount >/dev/null 2>&1 || command -v fusermount3 >/dev/null 2>&1 || missing_pkgs+=(fuse3)
 
 if [ ${#missing_pkgs[@]} -eq 0 ]; then
   echo "install-test-deps: Debian packages already present"
