@@ -436,7 +436,7 @@ public sealed class LocalDirectoryObjectStoreTests : IDisposable
         Assert.Equal([.. p1, .. p2, .. p3], all);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_rootPath, ".uploads")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_rootPath, ".staging")));
-        await Assert.ThrowsAsync<ObjectStoreException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [u1, u2, u3]));
+        await Assert.ThrowsAsync<UploadNotFoundException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [u1, u2, u3]));
     }
 
     [Fact]
@@ -450,7 +450,7 @@ public sealed class LocalDirectoryObjectStoreTests : IDisposable
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_rootPath, ".uploads")));
         await Assert.ThrowsAsync<ObjectNotFoundException>(() => _store.HeadAsync("bucket", "big"));
-        await Assert.ThrowsAsync<ObjectStoreException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [part]));
+        await Assert.ThrowsAsync<UploadNotFoundException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [part]));
     }
 
     [Fact]
