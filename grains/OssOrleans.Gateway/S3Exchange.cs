@@ -23,7 +23,8 @@ internal sealed class S3Exchange(HttpContext http, string requestId)
 
     public S3Target Target { get; set; } = null!;
 
-    public S3Operation Operation { get; set; }
+    /// <summary>Null until the request is classified (a refusal may come first).</summary>
+    public S3Operation? Operation { get; set; }
 
     /// <summary>Set once authenticated: the tenant (the anonymous tenant in a cluster without tenants).</summary>
     public Tenant? Tenant { get; set; }

@@ -62,7 +62,7 @@ internal sealed class S3Router(
         {
             var error = GatewayErrors.From(ex, out bool expected);
             result = error.Code;
-            string operation = exchange.Tenant is null ? "(unauthenticated)" : exchange.Operation.ToString();
+            string operation = exchange.Operation?.ToString() ?? "(unclassified)";
             if (!expected)
             {
                 if (error.StatusCode == StatusCodes.Status500InternalServerError)
@@ -86,7 +86,7 @@ internal sealed class S3Router(
         finally
         {
             if (exchange.Tenant is not null)
-                audit.Write(exchange.Tenant.Id, S3Access.Verb(exchange.Operation), AuditUri(exchange), exchange.Bytes, result);
+                audit.Write(exchange.Tenant.Id, exchange.Operation is { } op ? S3Access.Verb(op) : "(unclassified)", AuditUri(exchange), exchange.Bytes, result);
             if (result == "ok")
                 instruments.Bytes(exchange.Bytes);
         }
@@ -115,7 +115,7 @@ internal sealed class S3Router(
     {
         instruments.Refused();
         string who = exchange.Tenant?.Id ?? GatewayAuthenticator.ClaimedKey(exchange.Head);
-        GatewayLog.Refused(logger, exchange.Target is null ? "(unclassified)" : exchange.Operation.ToString(), exchange.Resource, who, error.Code, error.Message);
+        GatewayLog.Refused(logger, exchange.Operation?.ToString() ?? "(unclassified)", exchange.Resource, who, error.Code, error.Message);
         if (exchange.Tenant is null)
             audit.Write(who, "(unauthenticated)", exchange.Head?.RawPath.Length > 256 ? "(long)" : exchange.Head?.RawPath ?? "", 0, error.Code);
         return error.Code;
