@@ -38,6 +38,7 @@ public static class GatewaySiloBuilderExtensions
         services.TryAddSingleton<ListCursorCache>();
         services.TryAddSingleton<ListingHandler>();
         services.TryAddSingleton<WriteNotices>();
+        services.TryAddSingleton<WriteConditions>();
         services.TryAddSingleton<StagedPartLedger>();
         services.TryAddSingleton<ObjectWriter>();
         services.TryAddSingleton<ObjectWriteHandler>();

@@ -110,6 +110,8 @@ internal sealed class MultipartHandler(
             completed.Add(new UploadedPartInfo(p.PartNumber, known.ETag, known.Size));
         }
 
+        if (copies.IfMatch(exchange) is { } ifMatch)
+            await ifMatch(exchange.Aborted).ConfigureAwait(false);
         string etag;
         try
         {
@@ -152,6 +154,15 @@ internal sealed class MultipartHandler(
     {
         var uploadId = UploadId(exchange);
         await bodies.DrainAsync(exchange, 0).ConfigureAwait(false);
+        try
+        {
+            // Aborting is idempotent at most origins (the S3 adapter takes a 404 as done); S3 answers an unknown id with NoSuchUpload.
+            using (await gate.EnterAsync(exchange.Aborted).ConfigureAwait(false))
+                await origin.ListPartsAsync(exchange.Bucket, exchange.Key, uploadId, 0, 1, exchange.Aborted).ConfigureAwait(false);
+        }
+        catch (NotSupportedException)
+        {
+        }
         using (await gate.EnterAsync(exchange.Aborted).ConfigureAwait(false))
             await origin.AbortMultipartAsync(exchange.Bucket, exchange.Key, uploadId, exchange.Aborted).ConfigureAwait(false);
         ledger.Forget(exchange.Bucket, exchange.Key, uploadId);

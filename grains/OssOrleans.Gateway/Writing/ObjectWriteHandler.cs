@@ -13,6 +13,7 @@ namespace OssOrleans.Gateway.Writing;
 /// <summary>PutObject, CopyObject, DeleteObject and DeleteObjects.</summary>
 internal sealed class ObjectWriteHandler(
     ObjectWriter writer,
+    WriteConditions conditions,
     ObjectReadHandler reads,
     ObjectStreamer streamer,
     WriteNotices notices,
@@ -36,6 +37,7 @@ internal sealed class ObjectWriteHandler(
         var write = new WriteRequest(new ObjectUri(exchange.Bucket, exchange.Key), body.DecodedLength, createOnly, ContentTypeOf(exchange.Request))
         {
             Finish = body.CompleteAsync,
+            BeforeCommit = IfMatch(exchange),
         };
         string etag = await WriteAsync(exchange, write, body, oss).ConfigureAwait(false);
         exchange.Bytes = body.DecodedLength;
@@ -67,7 +69,7 @@ internal sealed class ObjectWriteHandler(
             throw S3Errors.InvalidRequest($"The specified copy source is larger than the maximum allowable size for a copy source: {options.Value.MaxObjectSize}").ToException();
 
         string? contentType = directive == "REPLACE" ? ContentTypeOf(exchange.Request) : info.ContentType;
-        var write = new WriteRequest(new ObjectUri(exchange.Bucket, exchange.Key), info.Size, createOnly, contentType);
+        var write = new WriteRequest(new ObjectUri(exchange.Bucket, exchange.Key), info.Size, createOnly, contentType) { BeforeCommit = IfMatch(exchange) };
         string etag = await CopyThroughAsync(exchange, info, 0, info.Size, source => WriteAsync(exchange, write, source, oss)).ConfigureAwait(false);
         exchange.Bytes = info.Size;
         S3Responses.Xml(exchange);
@@ -197,6 +199,12 @@ internal sealed class ObjectWriteHandler(
             throw WriteHeaders.Exists(oss).ToException();
         }
     }
+
+    /// <summary>The If-Match check of a write, to run before it commits; null without If-Match.</summary>
+    public Func<CancellationToken, Task>? IfMatch(S3Exchange exchange) =>
+        WriteHeaders.IfMatch(exchange.Request.Headers) is { } ifMatch
+            ? ct => conditions.CheckIfMatchAsync(exchange.Bucket, exchange.Key, ifMatch, ct)
+            : null;
 
     private static string? ContentTypeOf(HttpRequest request) => string.IsNullOrEmpty(request.ContentType) ? null : request.ContentType;
 

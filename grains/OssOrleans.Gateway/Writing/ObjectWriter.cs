@@ -81,6 +81,8 @@ internal sealed class ObjectWriter(
                     await write.Finish(ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
+            if (write.BeforeCommit is not null)
+                await write.BeforeCommit(exchange.Aborted).ConfigureAwait(false);
             PutResult put;
             try
             {
@@ -206,6 +208,8 @@ internal sealed class ObjectWriter(
                 number++;
             }
             while (offset < write.Length);
+            if (write.BeforeCommit is not null)
+                await write.BeforeCommit(exchange.Aborted).ConfigureAwait(false);
             var info = await upload.CompleteAsync(session, [.. done], [.. staged]).ConfigureAwait(false);
             return info.ETag;
         }

@@ -6,7 +6,7 @@ namespace OssOrleans.Gateway.Writing;
 /// <summary>
 /// What a write's headers ask for that the gateway acts on (create-only), and what it refuses rather than silently not do:
 /// server-side encryption (a client asking for it must not get plaintext at rest unknowingly), object lock, public ACLs,
-/// and conditional writes other than create-only. User metadata (<c>x-amz-meta-*</c>) and tags are accepted and not kept:
+/// and If-None-Match other than '*'. User metadata (<c>x-amz-meta-*</c>) and tags are accepted and not kept:
 /// the origin layer stores content and its type only (see the README).
 /// </summary>
 internal static class WriteHeaders
@@ -18,9 +18,21 @@ internal static class WriteHeaders
         var ifNoneMatch = headers.IfNoneMatch;
         if (ifNoneMatch.Count > 0 && ifNoneMatch.ToString().Trim() != "*")
             throw S3Errors.NotImplemented("A write takes If-None-Match only as '*' (create-only).").ToException();
-        if (headers.IfMatch.Count > 0)
-            throw S3Errors.NotImplemented("This gateway does not take If-Match on writes; use If-None-Match: * for create-only writes.").ToException();
+        if (headers.IfMatch.Count > 0 && (ifNoneMatch.Count > 0 || oss))
+            throw S3Errors.InvalidRequest("A write takes If-Match or a create-only condition, not both.").ToException();
         return ifNoneMatch.Count > 0 || oss;
+    }
+
+    /// <summary>The ETags of <c>If-Match</c> on a write (or "*": the object must exist), or null when there is none.</summary>
+    public static string? IfMatch(IHeaderDictionary headers)
+    {
+        var values = headers.IfMatch;
+        if (values.Count == 0)
+            return null;
+        string text = values.ToString();
+        if (text.Length > 1024)
+            throw S3Errors.InvalidArgument("If-Match is too long.").ToException();
+        return text;
     }
 
     public static void RefuseUnsupported(IHeaderDictionary headers)

@@ -154,6 +154,35 @@ public sealed class GatewayWriteTests(AnonymousGatewayFixture fixture)
     }
 
     [Fact]
+    public async Task PutObject_IfMatch_WritesOnlyOverTheVersionNamed()
+    {
+        const string key = "write/if-match.txt";
+        using var s3 = G.S3();
+        var first = await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, ContentBody = "first" });
+
+        var stale = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.PutObjectAsync(new PutObjectRequest
+        { BucketName = Bucket, Key = key, ContentBody = "not this", IfMatch = "\"0123456789abcdef0123456789abcdef\"" }));
+        var missing = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.PutObjectAsync(new PutObjectRequest
+        { BucketName = Bucket, Key = "write/if-match-missing.txt", ContentBody = "x", IfMatch = "*" }));
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, ContentBody = "second", IfMatch = first.ETag });
+
+        Assert.Equal("PreconditionFailed", stale.ErrorCode);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("second", Encoding.UTF8.GetString(G.Origin.GetObjectBytes(Bucket, key)!));
+        Assert.Null(G.Origin.HeadObject(Bucket, "write/if-match-missing.txt"));
+    }
+
+    [Fact]
+    public async Task AbortMultipartUpload_UnknownUploadId_NoSuchUpload()
+    {
+        using var s3 = G.S3();
+
+        var e = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.AbortMultipartUploadAsync(Bucket, "write/never", "0123456789abcdef0123456789abcdef"));
+
+        Assert.Equal(("NoSuchUpload", HttpStatusCode.NotFound), (e.ErrorCode, e.StatusCode));
+    }
+
+    [Fact]
     public async Task PutObject_WrongContentMd5_BadDigestAndNothingWritten()
     {
         const string key = "write/bad-md5.bin";
