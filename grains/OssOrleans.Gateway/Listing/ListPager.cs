@@ -3,9 +3,6 @@ using OssOrleans.Grains.Security;
 
 namespace OssOrleans.Gateway.Listing;
 
-/// <summary>One page read from a listing: the items, whether more follow, and the cursor to continue with when they do.</summary>
-internal sealed record ListPageRead(IReadOnlyList<ObjectEntry> Items, bool IsTruncated, ListCursor? Cursor);
-
 /// <summary>
 /// Reads S3 pages from the cluster's list partitions. A listing is one plain (sequentially paged) partition of the bucket,
 /// prefix and delimiter starting after the client's start position, so two clients listing the same prefix share one

@@ -232,6 +232,12 @@ internal sealed class ObjectStreamer : IDisposable
                 if (attempt >= MaxCorruptReads)
                     throw new OssIntegrityException($"shard {shard}: {attempt} reads from {location.DataPlane} did not match the shard's CRC-64 {location.Crc64:x16}");
             }
+            catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                // The silo holding the shard went away or broke the connection: the shard grain is asked again (on another
+                // silo once membership has noticed), and the pieces already sent stay sent.
+                return null;
+            }
             finally
             {
                 if (!kept)
