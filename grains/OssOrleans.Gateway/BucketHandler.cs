@@ -20,9 +20,13 @@ internal sealed class BucketHandler(IObjectStore origin, OriginGate gate, BodyRe
     public async Task ListBucketsAsync(S3Exchange exchange)
     {
         var tenant = exchange.Tenant!;
-        IReadOnlyList<BucketInfo> all;
-        using (await gate.EnterAsync(exchange.Aborted).ConfigureAwait(false))
-            all = await origin.ListBucketsAsync(exchange.Aborted).ConfigureAwait(false);
+        IReadOnlyList<BucketInfo> all = [];
+        // A tenant without grants sees no bucket, and costs the origin nothing to tell.
+        if (tenant.Grants.Count > 0)
+        {
+            using (await gate.EnterAsync(exchange.Aborted).ConfigureAwait(false))
+                all = await origin.ListBucketsAsync(exchange.Aborted).ConfigureAwait(false);
+        }
         var visible = all.Where(b => tenant.Grants.Any(g => g.CoversBucket(b.Name))).Select(b => new BucketEntry(b.Name, b.CreationDate)).ToList();
         S3Responses.Xml(exchange);
         await BucketXml.WriteListAllMyBucketsAsync(exchange.Response.Body, new S3Owner(tenant.Id, tenant.Id), visible, exchange.Aborted).ConfigureAwait(false);
