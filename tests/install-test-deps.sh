@@ -4,7 +4,8 @@
 #   - s3rver 3.7.1 (npm) into <repo>/tests/tools/node_modules (pinned in tests/tools/package.json)
 #   - Debian packages, only when running as root (no sudo needed; otherwise prints what to install):
 #     redis-server (Redis clustering tests), chromium (dashboard browser test), docker-compose (validates
-#     docker-compose.yml without a Docker engine), and nodejs/npm when node is missing
+#     docker-compose.yml without a Docker engine), nodejs/npm when node is missing, and the S3 clients the gateway is
+#     checked against: python3-boto3, awscli, s3cmd, rclone, s3fs (with fuse3) and python3-torch (tests/*/Gateway)
 # Works on a fresh Debian 12 machine as root.
 set -euo pipefail
 
@@ -20,6 +21,19 @@ command -v redis-server >/dev/null 2>&1 || missing_pkgs+=(redis-server)
 # fonts-liberation is only a recommendation of chromium; without it the dashboard screenshot has no readable text.
 command -v chromium >/dev/null 2>&1 || missing_pkgs+=(chromium fonts-liberation)
 command -v docker-compose >/dev/null 2>&1 || missing_pkgs+=(docker-compose)
+# S3 clients. Python modules are looked for in Debian's interpreter, where python3-* packages install them; a
+# python3 first on PATH (pyenv, a venv) may have its own and would make the check pass or fail for the wrong one.
+debian_python=/usr/bin/python3
+[ -x "$debian_python" ] || debian_python=python3
+"$debian_python" -c 'import boto3' >/dev/null 2>&1 || missing_pkgs+=(python3-boto3)
+"$debian_python" -c 'import torch' >/dev/null 2>&1 || missing_pkgs+=(python3-torch)
+# Debian's own CLI: an aws on PATH may be a pip or pyenv one of another major version.
+[ -x /usr/bin/aws ] || missing_pkgs+=(awscli)
+command -v s3cmd >/dev/null 2>&1 || missing_pkgs+=(s3cmd)
+command -v rclone >/dev/null 2>&1 || missing_pkgs+=(rclone)
+command -v s3fs >/dev/null 2>&1 || missing_pkgs+=(s3fs)
+# s3fs unmounts with fusermount (package fuse3 on Debian 12, pulled in by s3fs; checked in case it was removed).
+command -v fusermount >/dev/null 2>&1 || command -v fusermount3 >/dev/null 2>&1 || missing_pkgs+=(fuse3)
 
 if [ ${#missing_pkgs[@]} -eq 0 ]; then
   echo "install-test-deps: Debian packages already present"

@@ -12,6 +12,10 @@ public sealed record ObjectInfo(
 {
     public int ShardCount => Size == 0 ? 0 : (int)((Size + ShardSize - 1) / ShardSize);
 
+    /// <summary>The Content-Type the origin gave, if any (the S3 gateway answers with it).</summary>
+    [Id(6)]
+    public string? ContentType { get; init; }
+
     public ShardId Shard(int index) => new(Uri, ETag, ShardSize, index);
 }
 

@@ -79,3 +79,15 @@ public interface IListPartitionGrain : IGrainWithStringKey
     [Alias("List")]
     IAsyncEnumerable<ListChunk> ListAsync();
 }
+
+/// <summary>
+/// One per silo, keyed by the silo's address and placed on it: hears of writes through the cluster, so this silo's list
+/// partitions stop replaying a cached listing that a write changed. Silos only.
+/// </summary>
+[Alias("OssOrleans.IListWriteNoticeGrain")]
+public interface IListWriteNoticeGrain : IGrainWithStringKey
+{
+    /// <summary>Keys of <paramref name="bucket"/> that were written or deleted (their listings changed).</summary>
+    [Alias("NoteWrites")]
+    Task NoteWritesAsync(string bucket, string[] keys);
+}

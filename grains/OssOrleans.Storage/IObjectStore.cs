@@ -56,6 +56,43 @@ public interface IObjectStore
 
     /// <summary>Deletes an object; deleting a missing object is not an error.</summary>
     Task DeleteAsync(string bucket, string key, CancellationToken cancellationToken = default);
+
+    // ---- buckets and open uploads (the S3 gateway's bucket operations and multipart listings) ----
+    // Default bodies say "not supported", so a store written before these existed keeps compiling; the gateway answers
+    // NotImplemented for them.
+
+    /// <summary>The buckets the origin's credentials can see, in name order.</summary>
+    Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{Name} does not list buckets");
+
+    /// <summary>Whether the bucket exists (and the credentials may see it).</summary>
+    Task<bool> BucketExistsAsync(string bucket, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{Name} does not look up buckets");
+
+    /// <summary>
+    /// Creates a bucket. The origin decides: a refusal (it exists, the name is taken or invalid, not allowed) is
+    /// <see cref="OriginRefusedException"/> with the origin's S3 error code.
+    /// </summary>
+    Task CreateBucketAsync(string bucket, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{Name} does not create buckets");
+
+    /// <summary>
+    /// Deletes an empty bucket: <see cref="ObjectNotFoundException"/> when it does not exist, <see cref="OriginRefusedException"/>
+    /// (BucketNotEmpty, ...) when the origin refuses.
+    /// </summary>
+    Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{Name} does not delete buckets");
+
+    /// <summary>One page of the multipart uploads in progress in a bucket, in key then upload id order.</summary>
+    Task<MultipartUploadPage> ListMultipartUploadsAsync(MultipartUploadListRequest request, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{Name} does not list multipart uploads");
+
+    /// <summary>
+    /// One page of the parts uploaded so far to an upload, in part number order after <paramref name="partNumberMarker"/>;
+    /// <see cref="UploadNotFoundException"/> when the upload does not exist (completed, aborted, another object's).
+    /// </summary>
+    Task<PartPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{Name} does not list parts");
 }
 
 /// <summary>Metadata from HEAD. <paramref name="Crc64"/> is the whole-object CRC-64/XZ when the origin gives it (OSS's x-oss-hash-crc64ecma).</summary>

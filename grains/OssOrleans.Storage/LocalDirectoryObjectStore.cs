@@ -350,6 +350,197 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
+    // ---- buckets and open uploads ----
+
+    /// <inheritdoc />
+    /// <remarks>Every folder under the root whose name is a bucket name; its creation date is the folder's.</remarks>
+    public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken = default)
+    {
+        var buckets = new List<BucketInfo>();
+        foreach (var dir in new DirectoryInfo(_root).EnumerateDirectories())
+        {
+            if (!IsBucketName(dir.Name))
+            {
+                continue;
+            }
+            buckets.Add(new BucketInfo(dir.Name, new DateTimeOffset(dir.CreationTimeUtc)));
+        }
+        buckets.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return Task.FromResult<IReadOnlyList<BucketInfo>>(buckets);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> BucketExistsAsync(string bucket, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.ValidateBucket(bucket);
+        return Task.FromResult(Directory.Exists(Path.Join(_root, bucket)));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>An existing bucket is refused as S3 refuses it to its owner (409 BucketAlreadyOwnedByYou).</remarks>
+    public Task CreateBucketAsync(string bucket, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.ValidateBucket(bucket);
+        string dir = Path.Join(_root, bucket);
+        if (Directory.Exists(dir))
+        {
+            throw new OriginRefusedException(409, "BucketAlreadyOwnedByYou", $"{Name}: bucket {bucket} already exists");
+        }
+        Directory.CreateDirectory(dir);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Uploads in progress into the bucket do not keep it; they fail when completed.</remarks>
+    public Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.ValidateBucket(bucket);
+        string dir = Path.Join(_root, bucket);
+        if (!Directory.Exists(dir))
+        {
+            throw new ObjectNotFoundException(bucket, "");
+        }
+        if (Directory.EnumerateFileSystemEntries(dir).Any())
+        {
+            throw new OriginRefusedException(409, "BucketNotEmpty", $"{Name}: bucket {bucket} is not empty");
+        }
+        try
+        {
+            Directory.Delete(dir, recursive: false);
+        }
+        catch (IOException ex)
+        {
+            // An object written meanwhile.
+            throw new OriginRefusedException(409, "BucketNotEmpty", $"{Name}: bucket {bucket} is not empty", ex);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Reads every manifest under <c>root/.uploads</c>: fine for the uploads a local store has in progress at once. Uploads
+    /// of one key are in upload id order, as S3's upload-id-marker assumes.
+    /// </remarks>
+    public async Task<MultipartUploadPage> ListMultipartUploadsAsync(MultipartUploadListRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        StoreKeys.ValidateBucket(request.Bucket);
+        if (!Directory.Exists(Path.Join(_root, request.Bucket)))
+        {
+            throw new ObjectNotFoundException(request.Bucket, request.Prefix);
+        }
+        string prefix = request.Prefix ?? "";
+        string? delimiter = string.IsNullOrEmpty(request.Delimiter) ? null : request.Delimiter;
+        var found = new List<MultipartUploadInfo>();
+        foreach (var dir in new DirectoryInfo(_uploads).EnumerateDirectories())
+        {
+            UploadInfo info;
+            try
+            {
+                info = await ReadUploadInfoAsync(dir.FullName, dir.Name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectStoreException)
+            {
+                continue; // completed or aborted while this ran
+            }
+            if (info.Bucket == request.Bucket && info.Key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                found.Add(new MultipartUploadInfo(info.Key, dir.Name, new DateTimeOffset(dir.CreationTimeUtc)));
+            }
+        }
+        found.Sort((a, b) =>
+        {
+            int c = Utf8OrdinalComparer.Instance.Compare(a.Key, b.Key);
+            return c != 0 ? c : string.CompareOrdinal(a.UploadId, b.UploadId);
+        });
+
+        int max = Math.Clamp(request.MaxUploads, 1, 1000);
+        var uploads = new List<MultipartUploadInfo>();
+        var prefixes = new List<string>();
+        string? lastKey = null, lastUploadId = null;
+        bool truncated = false;
+        foreach (var u in found)
+        {
+            if (!string.IsNullOrEmpty(request.KeyMarker))
+            {
+                int c = Utf8OrdinalComparer.Instance.Compare(u.Key, request.KeyMarker);
+                if (c < 0 || (c == 0 && (string.IsNullOrEmpty(request.UploadIdMarker) || string.CompareOrdinal(u.UploadId, request.UploadIdMarker) <= 0)))
+                {
+                    continue;
+                }
+            }
+            string? common = null;
+            if (delimiter is not null)
+            {
+                int at = u.Key.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    common = u.Key[..(at + delimiter.Length)];
+                }
+            }
+            if (common is not null && prefixes.Count > 0 && prefixes[^1] == common)
+            {
+                continue;
+            }
+            if (uploads.Count + prefixes.Count == max)
+            {
+                truncated = true;
+                break;
+            }
+            if (common is not null)
+            {
+                prefixes.Add(common);
+                (lastKey, lastUploadId) = (common, null);
+            }
+            else
+            {
+                uploads.Add(u);
+                (lastKey, lastUploadId) = (u.Key, u.UploadId);
+            }
+        }
+        return new MultipartUploadPage(uploads, prefixes, truncated)
+        {
+            NextKeyMarker = truncated ? lastKey : null,
+            NextUploadIdMarker = truncated ? lastUploadId : null,
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<PartPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken = default)
+    {
+        string dir = await OpenUploadAsync(bucket, key, uploadId, cancellationToken).ConfigureAwait(false);
+        var parts = new List<PartInfo>();
+        foreach (var file in new DirectoryInfo(dir).EnumerateFiles("*.part"))
+        {
+            if (int.TryParse(Path.GetFileNameWithoutExtension(file.Name), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number)
+                && number > partNumberMarker)
+            {
+                parts.Add(new PartInfo(number, FormatETag(file.Length, file.LastWriteTimeUtc), file.Length, new DateTimeOffset(file.LastWriteTimeUtc)));
+            }
+        }
+        parts.Sort((a, b) => a.PartNumber.CompareTo(b.PartNumber));
+        int max = Math.Clamp(maxParts, 1, 1000);
+        bool truncated = parts.Count > max;
+        if (truncated)
+        {
+            parts.RemoveRange(max, parts.Count - max);
+        }
+        return new PartPage(parts, truncated, truncated ? parts[^1].PartNumber : 0);
+    }
+
+    private static bool IsBucketName(string name)
+    {
+        try
+        {
+            StoreKeys.ValidateBucket(name);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     // ---- paths ----
 
     private string ObjectPath(string bucket, string key)
@@ -380,14 +571,23 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
 
     private string NewStagingPath() => Path.Join(_staging, Guid.NewGuid().ToString("N") + ".tmp");
 
+    // Another object's upload, or an id this store never made, is no upload of this object: as S3 says, NoSuchUpload.
     private async Task<string> OpenUploadAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken)
     {
         ObjectPath(bucket, key);
-        string dir = UploadPath(uploadId);
+        string dir;
+        try
+        {
+            dir = UploadPath(uploadId);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UploadNotFoundException($"{Name}: {uploadId} is not an upload id of this store", ex);
+        }
         UploadInfo info = await ReadUploadInfoAsync(dir, uploadId, cancellationToken).ConfigureAwait(false);
         if (info.Bucket != bucket || info.Key != key)
         {
-            throw new ArgumentException($"upload {uploadId} belongs to another object than {bucket}/{key}", nameof(uploadId));
+            throw new UploadNotFoundException($"{Name}: upload {uploadId} belongs to another object than {bucket}/{key}");
         }
         return dir;
     }
@@ -401,7 +601,7 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ObjectStoreException($"{Name}: multipart upload {uploadId} does not exist (completed, aborted or never started)", ex);
+            throw new UploadNotFoundException($"{Name}: multipart upload {uploadId} does not exist (completed, aborted or never started)", ex);
         }
         return JsonSerializer.Deserialize(json, UploadInfoJson.Default.UploadInfo)
             ?? throw new ObjectStoreException($"{Name}: multipart upload {uploadId} has an empty manifest");

@@ -328,6 +328,11 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
                 }
                 throw new ObjectAlreadyExistsException(bucket, key, ex);
             }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                // NoSuchBucket: there is nothing to write into.
+                throw new ObjectNotFoundException(bucket, key, ex);
+            }
         }, cancellationToken);
     }
 
@@ -352,6 +357,10 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             catch (AmazonS3Exception ex) when (createOnly && ex.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
             {
                 throw new ObjectAlreadyExistsException(bucket, key, ex);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new ObjectNotFoundException(bucket, key, ex);
             }
         }, cancellationToken);
     }
@@ -502,6 +511,153 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             return true;
         }, cancellationToken);
     }
+
+    // ---- buckets and open uploads ----
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken = default)
+        => ExecuteAsync<IReadOnlyList<BucketInfo>>("LISTBUCKETS", "", "", async (_, token) =>
+        {
+            ListBucketsResponse response = await _client.ListBucketsAsync(new ListBucketsRequest(), token).ConfigureAwait(false);
+            return [.. (response.Buckets ?? []).Select(b => new BucketInfo(b.BucketName, ToOffset(b.CreationDate))).OrderBy(b => b.Name, StringComparer.Ordinal)];
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> BucketExistsAsync(string bucket, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.ValidateBucket(bucket);
+        return ExecuteAsync("HEADBUCKET", bucket, "", async (_, token) =>
+        {
+            try
+            {
+                await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = bucket }, token).ConfigureAwait(false);
+                return true;
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The request carries no location constraint: the origin puts the bucket in the region its endpoint serves.</remarks>
+    public Task CreateBucketAsync(string bucket, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.ValidateBucket(bucket);
+        return ExecuteAsync("CREATEBUCKET", bucket, "", async (_, token) =>
+        {
+            try
+            {
+                await _client.PutBucketAsync(new PutBucketRequest { BucketName = bucket }, token).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception ex) when ((int)ex.StatusCode is >= 400 and < 500)
+            {
+                throw Refused(ex, "CREATEBUCKET", bucket);
+            }
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.ValidateBucket(bucket);
+        return ExecuteAsync("DELETEBUCKET", bucket, "", async (_, token) =>
+        {
+            try
+            {
+                await _client.DeleteBucketAsync(new DeleteBucketRequest { BucketName = bucket }, token).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new ObjectNotFoundException(bucket, "", ex);
+            }
+            catch (AmazonS3Exception ex) when ((int)ex.StatusCode is >= 400 and < 500)
+            {
+                throw Refused(ex, "DELETEBUCKET", bucket);
+            }
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<MultipartUploadPage> ListMultipartUploadsAsync(MultipartUploadListRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        StoreKeys.ValidateBucket(request.Bucket);
+        string bucket = request.Bucket;
+        return ExecuteAsync("LISTUPLOADS", bucket, request.Prefix, async (_, token) =>
+        {
+            var list = new ListMultipartUploadsRequest
+            {
+                BucketName = bucket,
+                Prefix = NullIfEmpty(request.Prefix),
+                Delimiter = NullIfEmpty(request.Delimiter),
+                KeyMarker = NullIfEmpty(request.KeyMarker),
+                UploadIdMarker = NullIfEmpty(request.UploadIdMarker),
+                MaxUploads = Math.Clamp(request.MaxUploads, 1, 1000),
+            };
+            ListMultipartUploadsResponse response;
+            try
+            {
+                response = await _client.ListMultipartUploadsAsync(list, token).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new ObjectNotFoundException(bucket, request.Prefix, ex);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented)
+            {
+                throw new NotSupportedException($"{Name} does not support ListMultipartUploads (HTTP {(int)ex.StatusCode})", ex);
+            }
+            bool truncated = response.IsTruncated ?? false;
+            var uploads = (response.MultipartUploads ?? []).Select(u => new MultipartUploadInfo(u.Key, u.UploadId, ToOffset(u.Initiated))).ToList();
+            return new MultipartUploadPage(uploads, response.CommonPrefixes ?? [], truncated)
+            {
+                NextKeyMarker = truncated ? NullIfEmpty(response.NextKeyMarker) : null,
+                NextUploadIdMarker = truncated ? NullIfEmpty(response.NextUploadIdMarker) : null,
+            };
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<PartPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken = default)
+    {
+        ValidateNames(bucket, key);
+        (string serverUploadId, _) = ParseUploadId(uploadId);
+        return ExecuteAsync("LISTPARTS", bucket, key, async (_, token) =>
+        {
+            var list = new ListPartsRequest
+            {
+                BucketName = bucket,
+                Key = key,
+                UploadId = serverUploadId,
+                MaxParts = Math.Clamp(maxParts, 1, 1000),
+                PartNumberMarker = partNumberMarker > 0 ? partNumberMarker.ToString(CultureInfo.InvariantCulture) : null,
+            };
+            ListPartsResponse response;
+            try
+            {
+                response = await _client.ListPartsAsync(list, token).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw NoSuchUpload(bucket, key, uploadId, ex);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotImplemented)
+            {
+                throw new NotSupportedException($"{Name} does not support ListParts (HTTP {(int)ex.StatusCode})", ex);
+            }
+            var parts = (response.Parts ?? []).Select(p => new PartInfo(p.PartNumber ?? 0, p.ETag ?? "", p.Size ?? 0, ToOffset(p.LastModified))).ToList();
+            bool truncated = response.IsTruncated ?? false;
+            return new PartPage(parts, truncated, truncated ? response.NextPartNumberMarker ?? parts.LastOrDefault()?.PartNumber ?? 0 : 0);
+        }, cancellationToken);
+    }
+
+    private OriginRefusedException Refused(AmazonS3Exception ex, string operation, string bucket)
+        => new((int)ex.StatusCode, string.IsNullOrEmpty(ex.ErrorCode) ? ex.StatusCode.ToString() : ex.ErrorCode,
+            $"{Name} {operation} {bucket}: {ex.Message}", ex);
 
     /// <summary>Disposes the SDK client when this store created it.</summary>
     public void Dispose()
@@ -666,7 +822,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     private OriginProtocolException Truncated(string bucket, string key, long offset, long length, long received)
         => new($"{Name} GET {bucket}/{key} bytes {offset}-{offset + length - 1}: the body ended after {received} of {length} bytes");
 
-    private ObjectStoreException NoSuchUpload(string bucket, string key, string uploadId, Exception inner)
+    private UploadNotFoundException NoSuchUpload(string bucket, string key, string uploadId, Exception inner)
         => new($"{Name}: multipart upload {uploadId} of {bucket}/{key} does not exist (completed, aborted or never started)", inner);
 
     /// <summary>After a lost response: the object's ETag when it is the MD5 of <paramref name="content"/> (a single-part S3 ETag).</summary>

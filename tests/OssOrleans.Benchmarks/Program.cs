@@ -13,6 +13,7 @@ var scenarios = new Dictionary<string, Func<bool, Task<BenchReport>>>(StringComp
     ["fleet-warm"] = FleetWarm.RunAsync,
     ["dataset-epoch"] = Datasets.EpochAsync,
     ["tar-dataset"] = Datasets.TarAsync,
+    ["gateway"] = GatewayScenario.RunAsync,
 };
 
 // A child process of the fleet-read scenario.
@@ -22,6 +23,9 @@ if (args.Length == 4 && args[0] == "fleet-warm-client")
     return await FleetWarm.ClientMainAsync(args[1], args[2], args[3]);
 if (args.Length == 3 && args[0] == "fast-list-client")
     return await FastList.ClientMainAsync(args[1], args[2]);
+// The origin simulator in a process of its own, for scenarios that compare other people's tools.
+if (args.Length == 2 && args[0] == "origin-sim")
+    return await OriginProcess.MainAsync(args[1]);
 
 bool quick = args.Contains("--quick");
 var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();

@@ -34,9 +34,11 @@ public sealed class TestCacheCluster : IAsyncDisposable
 
     public OssCacheClient Client { get; }
 
+    /// <param name="silo">More configuration of each silo (the S3 gateway), after the cache's.</param>
     public static async Task<TestCacheCluster> StartAsync(short silos = 3, Action<CacheOptions>? cache = null, OssClientOptions? client = null, SimulatorSettings? origin = null,
-        AuthOptions? auth = null)
+        AuthOptions? auth = null, Action<ISiloBuilder>? silo = null)
     {
+        var configureSilo = silo;
         var sim = await OriginSimulator.StartNewAsync(origin, Bucket);
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var builder = new InProcessTestClusterBuilder(silos);
@@ -61,6 +63,7 @@ public sealed class TestCacheCluster : IAsyncDisposable
                 o.CapacityBytes = 512L << 20;
                 cache?.Invoke(o);
             });
+            configureSilo?.Invoke(silo);
             // Notice a lost silo in a few seconds rather than the production default.
             silo.Configure<ClusterMembershipOptions>(o =>
             {

@@ -219,7 +219,8 @@ public sealed partial class OriginSimulator
 
         Task task = (method, isObject) switch
         {
-            ("GET", true) when r.Has("uploadId") || r.Has("acl") || r.Has("tagging") || r.Has("attributes") || r.Has("torrent") => NotImplementedAsync(r),
+            ("GET", true) when r.Has("uploadId") => ListPartsAsync(r),
+            ("GET", true) when r.Has("acl") || r.Has("tagging") || r.Has("attributes") || r.Has("torrent") => NotImplementedAsync(r),
             ("GET", true) => GetObjectAsync(r, resetAfter),
             ("HEAD", true) => GetObjectAsync(r, null),
             ("PUT", true) when r.Has("uploadId") || r.Has("partNumber") => UploadPartAsync(r),
@@ -231,6 +232,7 @@ public sealed partial class OriginSimulator
             ("DELETE", true) => DeleteObjectAsync(r),
             ("GET", false) when r.Q("list-type") == "2" => ListObjectsAsync(r, v2: true),
             ("GET", false) when r.Has("location") => BucketLocationAsync(r),
+            ("GET", false) when r.Has("uploads") => ListUploadsAsync(r),
             ("GET", false) when IsBucketListing(r) => ListObjectsAsync(r, v2: false),
             ("HEAD", false) => HeadBucketAsync(r),
             ("PUT", false) when r.Query.Count == 0 => CreateBucketAsync(r),
@@ -260,6 +262,7 @@ public sealed partial class OriginSimulator
         return method switch
         {
             "HEAD" => RequestKind.Head,
+            "GET" when r.Has("uploadId") => RequestKind.Other,
             "GET" => RequestKind.Get,
             "PUT" when r.Has("uploadId") => RequestKind.UploadPart,
             "PUT" => RequestKind.Put,
@@ -1195,6 +1198,7 @@ public sealed partial class OriginSimulator
         }
         var part = Blob.Create(segments, Settings.Md5ETags);
         upload.Parts[partNumber] = part;
+        upload.PartTimes[partNumber] = DateTimeOffset.UtcNow;
         var resp = r.Ctx.Response;
         resp.StatusCode = 200;
         resp.Headers["x-amz-request-id"] = r.RequestId;
@@ -1334,6 +1338,142 @@ public sealed partial class OriginSimulator
         {
             r.Ctx.Response.Headers["x-oss-hash-crc64ecma"] = blob.Crc64.ToString(CultureInfo.InvariantCulture);
         }
+        await OkXmlAsync(r, xml).ConfigureAwait(false);
+    }
+
+    private async Task ListPartsAsync(Req r)
+    {
+        if (FindBucket(r.Bucket) is null)
+        {
+            await NoSuchBucketAsync(r).ConfigureAwait(false);
+            return;
+        }
+        var upload = FindUpload(r);
+        if (upload is null)
+        {
+            await NoSuchUploadAsync(r).ConfigureAwait(false);
+            return;
+        }
+        int marker = int.TryParse(r.Q("part-number-marker"), NumberStyles.None, CultureInfo.InvariantCulture, out int m) ? m : 0;
+        int max = int.TryParse(r.Q("max-parts"), NumberStyles.None, CultureInfo.InvariantCulture, out int x) ? Math.Clamp(x, 1, 1000) : 1000;
+        var parts = upload.Parts.Where(p => p.Key > marker).OrderBy(p => p.Key).ToList();
+        bool truncated = parts.Count > max;
+        parts = parts.Take(max).ToList();
+        var xml = S3Xml.Build("ListPartsResult", w =>
+        {
+            w.Element("Bucket", r.Bucket);
+            w.Element("Key", r.Key);
+            w.Element("UploadId", upload.Id);
+            w.Element("PartNumberMarker", marker.ToString(CultureInfo.InvariantCulture));
+            if (truncated)
+            {
+                w.Element("NextPartNumberMarker", parts[^1].Key.ToString(CultureInfo.InvariantCulture));
+            }
+            w.Element("MaxParts", max.ToString(CultureInfo.InvariantCulture));
+            w.Element("IsTruncated", truncated ? "true" : "false");
+            foreach (var (number, blob) in parts)
+            {
+                w.Start("Part");
+                w.Element("PartNumber", number.ToString(CultureInfo.InvariantCulture));
+                w.Element("LastModified", S3Xml.IsoTime(upload.PartTimes.GetValueOrDefault(number, upload.Initiated)));
+                w.Element("ETag", blob.ETag);
+                w.Element("Size", blob.Length.ToString(CultureInfo.InvariantCulture));
+                w.End("Part");
+            }
+        });
+        await OkXmlAsync(r, xml).ConfigureAwait(false);
+    }
+
+    private async Task ListUploadsAsync(Req r)
+    {
+        if (FindBucket(r.Bucket) is null)
+        {
+            await NoSuchBucketAsync(r).ConfigureAwait(false);
+            return;
+        }
+        string prefix = r.Q("prefix") ?? "";
+        string? delimiter = string.IsNullOrEmpty(r.Q("delimiter")) ? null : r.Q("delimiter");
+        string keyMarker = r.Q("key-marker") ?? "";
+        string uploadIdMarker = r.Q("upload-id-marker") ?? "";
+        int max = int.TryParse(r.Q("max-uploads"), NumberStyles.None, CultureInfo.InvariantCulture, out int x) ? Math.Clamp(x, 1, 1000) : 1000;
+        var all = _uploads.Values.Where(u => u.Bucket.Name == r.Bucket && u.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .OrderBy(u => u.Key, Utf8Ordinal.Instance).ThenBy(u => u.Id, StringComparer.Ordinal).ToList();
+        var uploads = new List<MultipartUpload>();
+        var prefixes = new List<string>();
+        string? lastKey = null, lastId = null;
+        bool truncated = false;
+        foreach (var u in all)
+        {
+            if (keyMarker.Length > 0)
+            {
+                int c = Utf8Ordinal.Instance.Compare(u.Key, keyMarker);
+                if (c < 0 || (c == 0 && (uploadIdMarker.Length == 0 || string.CompareOrdinal(u.Id, uploadIdMarker) <= 0)))
+                {
+                    continue;
+                }
+            }
+            string? common = null;
+            if (delimiter is not null)
+            {
+                int at = u.Key.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    common = u.Key[..(at + delimiter.Length)];
+                }
+            }
+            if (common is not null && prefixes.Count > 0 && prefixes[^1] == common)
+            {
+                continue;
+            }
+            if (uploads.Count + prefixes.Count == max)
+            {
+                truncated = true;
+                break;
+            }
+            if (common is not null)
+            {
+                prefixes.Add(common);
+                (lastKey, lastId) = (common, null);
+            }
+            else
+            {
+                uploads.Add(u);
+                (lastKey, lastId) = (u.Key, u.Id);
+            }
+        }
+        var xml = S3Xml.Build("ListMultipartUploadsResult", w =>
+        {
+            w.Element("Bucket", r.Bucket);
+            w.Element("KeyMarker", keyMarker);
+            w.Element("UploadIdMarker", uploadIdMarker);
+            if (truncated)
+            {
+                w.Element("NextKeyMarker", lastKey ?? "");
+                w.Element("NextUploadIdMarker", lastId ?? "");
+            }
+            w.Element("Prefix", prefix);
+            if (delimiter is not null)
+            {
+                w.Element("Delimiter", delimiter);
+            }
+            w.Element("MaxUploads", max.ToString(CultureInfo.InvariantCulture));
+            w.Element("IsTruncated", truncated ? "true" : "false");
+            foreach (var u in uploads)
+            {
+                w.Start("Upload");
+                w.Element("Key", u.Key);
+                w.Element("UploadId", u.Id);
+                w.Element("StorageClass", "STANDARD");
+                w.Element("Initiated", S3Xml.IsoTime(u.Initiated));
+                w.End("Upload");
+            }
+            foreach (var p in prefixes)
+            {
+                w.Start("CommonPrefixes");
+                w.Element("Prefix", p);
+                w.End("CommonPrefixes");
+            }
+        });
         await OkXmlAsync(r, xml).ConfigureAwait(false);
     }
 

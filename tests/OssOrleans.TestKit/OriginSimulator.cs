@@ -29,9 +29,9 @@ public sealed record SimulatedObjectInfo(string Key, long Length, string ETag, D
 /// with path-style addressing (<c>/{bucket}/{key}</c>), bandwidth and latency shaping
 /// (<see cref="Settings"/>), injectable faults (<see cref="Faults"/>) and request counters
 /// (<see cref="Counters"/>). Signatures are not checked; any credentials work.
-/// Supported: ListBuckets, Create/Head/Delete bucket, GetBucketLocation, ListObjectsV2 and V1,
+/// Supported: ListBuckets, Create/Head/Delete bucket, GetBucketLocation, ListObjectsV2 and V1, ListMultipartUploads,
 /// Head/Get (ranges, If-Match/If-None-Match/If-(Un)Modified-Since)/Put (If-None-Match: *)/Delete object,
-/// and multipart upload (initiate, upload part, complete, abort). Anything else answers 501 NotImplemented.
+/// and multipart upload (initiate, upload part, ListParts, complete, abort). Anything else answers 501 NotImplemented.
 /// </summary>
 public sealed partial class OriginSimulator : IAsyncDisposable
 {

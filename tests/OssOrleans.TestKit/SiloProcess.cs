@@ -17,6 +17,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     private readonly string[] _args;
 
+    /// <summary>What the silo prints before the S3 gateway's address.</summary>
+    public const string S3GatewayLine = "  S3 gateway: ";
+
     private SiloProcess(Process process, StringBuilder output, int httpPort, int siloPort, int gatewayPort, string[] args, string workingDirectory)
     {
         _process = process;
@@ -26,6 +29,16 @@ public sealed class SiloProcess : IAsyncDisposable
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
         WorkingDirectory = workingDirectory;
+    }
+
+    /// <summary>The S3 gateway's first URL as the silo printed it (http://127.0.0.1:port), or null when it serves none.</summary>
+    public string? S3Url
+    {
+        get
+        {
+            string? line = Output.Split('\n').FirstOrDefault(l => l.StartsWith(S3GatewayLine, StringComparison.Ordinal));
+            return line?[S3GatewayLine.Length..].Split(',')[0].Trim();
+        }
     }
 
     public int HttpPort { get; }
@@ -76,7 +89,8 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { "--urls", $"http://127.0.0.1:{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}" }.Concat(args))
+        // The S3 gateway on a free port (the executable's default, 9000, would collide between silos); args may override it.
+        foreach (var a in new[] { "--urls", $"http://127.0.0.1:{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}", "--Gateway:Urls=http://127.0.0.1:0" }.Concat(args))
             psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
         var output = new StringBuilder();

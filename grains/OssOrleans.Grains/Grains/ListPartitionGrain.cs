@@ -16,11 +16,14 @@ namespace OssOrleans.Grains.Grains;
 /// </summary>
 [Reentrant]
 internal sealed class ListPartitionGrain(
-    IObjectStore origin, ListGate gate, ListCacheBudget budget, CacheClock clock, IOptions<CacheOptions> options, ILogger<ListPartitionGrain> logger)
+    IObjectStore origin, ListGate gate, ListCacheBudget budget, CacheClock clock, ListWriteLog writes, IOptions<CacheOptions> options,
+    ILogger<ListPartitionGrain> logger)
     : Grain, IListPartitionGrain
 {
     private ListPartitionKey _key = null!;
     private ListRun? _run;
+    // The last write through the cluster that the cached run had seen when it started (see ListWriteLog).
+    private long _runWrites;
     private IGrainTimer? _expiry;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -54,10 +57,12 @@ internal sealed class ListPartitionGrain(
     {
         var o = options.Value;
         var now = clock.Time.GetUtcNow();
-        if (_run is { } cached && cached.IsReplayable && now - cached.StartedAt < o.ListCacheTtl && cached.TryAttach(out var cursor))
+        if (_run is { } cached && cached.IsReplayable && now - cached.StartedAt < o.ListCacheTtl && !writes.ChangedSince(_key, _runWrites)
+            && cached.TryAttach(out var cursor))
             return cached.ReadAsync(cursor);
 
         _run?.Retire();
+        long seen = writes.Version;
         bool cache = o.ListCacheTtl > TimeSpan.Zero;
         var run = new ListRun(cache, budget, ListSettings.Lookahead, now);
         run.TryAttach(out var first);
@@ -66,6 +71,7 @@ internal sealed class ListPartitionGrain(
         if (cache)
         {
             _run = run;
+            _runWrites = seen;
             ScheduleExpiry(o.ListCacheTtl);
         }
         return run.ReadAsync(first);

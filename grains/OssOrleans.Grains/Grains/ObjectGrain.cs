@@ -102,7 +102,7 @@ internal sealed class ObjectGrain(IObjectStore origin, OriginGate gate, CacheClo
             {
                 meta = await origin.HeadAsync(_uri.Bucket, _uri.Key).ConfigureAwait(true);
             }
-            var info = new ObjectInfo(_uri, meta.Size, meta.ETag, meta.LastModified, meta.Crc64, options.Value.ShardSize);
+            var info = new ObjectInfo(_uri, meta.Size, meta.ETag, meta.LastModified, meta.Crc64, options.Value.ShardSize) { ContentType = meta.ContentType };
             if (generation == _generation)
             {
                 _info = info;

@@ -50,6 +50,8 @@ public static class OssCacheSiloBuilderExtensions
         services.TryAddSingleton(sp => new OriginGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxOriginConcurrency));
         services.TryAddSingleton(sp => new ListGate(sp.GetRequiredService<IOptions<CacheOptions>>().Value.MaxListConcurrency));
         services.TryAddSingleton(sp => new ListCacheBudget(sp.GetRequiredService<IOptions<CacheOptions>>().Value.ListCacheMaxEntries));
+        services.TryAddSingleton<ListWriteLog>();
+        services.TryAddSingleton<ListWriteAnnouncer>();
         services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         services.TryAddSingleton<PartReceiver>();
         services.TryAddSingleton<PeerFetcher>();

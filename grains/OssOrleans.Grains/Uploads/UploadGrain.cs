@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
+using OssOrleans.Grains.Listing;
 using OssOrleans.Grains.Security;
 using OssOrleans.Storage;
 
@@ -14,8 +15,8 @@ namespace OssOrleans.Grains.Uploads;
 /// again (the origin's complete and abort are idempotent enough: a second complete of a completed upload finds the object,
 /// a second abort finds nothing). What the session says is read from its token, never from the copy beside it.
 /// </summary>
-internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, ClusterKeys keys, IOptions<CacheOptions> options,
-    IOptions<AuthOptions> auth, ILogger<UploadGrain> logger) : Grain, IUploadGrain
+internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, ClusterKeys keys, ListWriteAnnouncer listings,
+    IOptions<CacheOptions> options, IOptions<AuthOptions> auth, ILogger<UploadGrain> logger) : Grain, IUploadGrain
 {
     /// <summary>S3's (and OSS's) smallest part but the last.</summary>
     internal const int MinPartSize = 5 << 20;
@@ -96,6 +97,7 @@ internal sealed partial class UploadGrain(IObjectStore origin, OriginGate gate, 
         // when they are provably the bytes of exactly this version (see Seedable).
         var objectGrain = GrainFactory.GetGrain<IObjectGrain>(uri.ToGrainKey());
         await objectGrain.InvalidateAsync().ConfigureAwait(true);
+        await listings.AnnounceAsync(uri.Bucket, [uri.Key]).ConfigureAwait(true);
         var info = await objectGrain.GetInfoAsync().ConfigureAwait(true);
         if (Seedable(claims, ordered, staged, result, info, out var seeds, out string why))
         {

@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Orleans.Dashboard;
+using OssOrleans.Gateway;
+using OssOrleans.Gateway.Hosting;
 using OssOrleans.Grains.Cache;
 using OssOrleans.Grains.Hosting;
 using OssOrleans.Grains.Security;
@@ -47,6 +49,7 @@ internal static partial class SiloApp
         builder.UseOrleans(silo =>
         {
             silo.AddOssCache(builder.Configuration);
+            silo.AddOssS3Gateway(builder.Configuration);
             silo.UseClusterTls(settings.Tls);
             var c = settings.Cluster;
             // Failure detection (ProbeTimeout, NumMissedProbesLimit, ...) is Orleans' own; defaults unless set here.
@@ -139,6 +142,11 @@ internal static partial class SiloApp
             string dataPlane = await app.Services.GetRequiredService<DataPlaneEndpoint>().UrlAsync.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
             await stdout.WriteLineAsync($"  http (health, admin): {string.Join(", ", addresses)}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"  data plane: {dataPlane}").ConfigureAwait(false);
+            if (settings.Gateway.Enabled)
+            {
+                var s3 = await app.Services.GetRequiredService<GatewayEndpoint>().UrlsAsync.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+                await stdout.WriteLineAsync($"  S3 gateway: {string.Join(", ", s3)}").ConfigureAwait(false);
+            }
             await stdout.WriteLineAsync($"  silo port {c.SiloPort}, client gateway port {c.GatewayPort}").ConfigureAwait(false);
             await stdout.WriteLineAsync($"  origin: {origin.Name}").ConfigureAwait(false);
             await stdout.WriteLineAsync(settings.Tenants.IsAnonymous

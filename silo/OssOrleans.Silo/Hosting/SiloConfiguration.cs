@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OssOrleans.Gateway.Hosting;
 using OssOrleans.Grains.Hosting;
 using OssOrleans.Grains.Security;
 using OssOrleans.Storage;
@@ -18,6 +19,8 @@ internal sealed record SiloSettings(OriginOptions Origin, S3StoreOptions S3, Sil
     public TenantRegistry Tenants { get; init; } = new(new AuthOptions());
 
     public ClusterTls Tls { get; init; } = new(new ClusterTlsOptions());
+
+    public GatewayOptions Gateway { get; init; } = new();
 }
 
 /// <summary>Thrown for configuration that cannot work; the message is one line naming the option.</summary>
@@ -39,6 +42,7 @@ internal static class SiloConfiguration
         ["--cache-capacity"] = "Cache:CapacityBytes",
         ["--data-plane-url"] = "Cache:DataPlaneUrl",
         ["--admin-token"] = "Admin:Token",
+        ["--s3-urls"] = "Gateway:Urls",
     };
 
     /// <summary>appsettings.json, then environment variables (plain and OSSORLEANS_-prefixed), then command-line flags.</summary>
@@ -58,6 +62,7 @@ internal static class SiloConfiguration
         var admin = Bind<AdminOptions>(configuration, AdminOptions.Section);
         var auth = Bind<AuthOptions>(configuration, AuthOptions.Section);
         var tlsOptions = Bind<ClusterTlsOptions>(configuration, ClusterTlsOptions.Section);
+        var gateway = Bind<GatewayOptions>(configuration, GatewayOptions.Section);
 
         Check(new OriginOptionsValidator().Validate(null, origin));
         if (origin.Kind == OriginKind.S3)
@@ -65,11 +70,12 @@ internal static class SiloConfiguration
         Check(new SiloClusterOptionsValidator().Validate(null, cluster));
         Check(new HttpEndpointOptionsValidator().Validate(null, http));
         Check(new CacheOptionsValidator().Validate(null, cache));
+        Check(new GatewayOptionsValidator().Validate(null, gateway));
         var tenants = Load(() => new TenantRegistry(auth));
         var tls = Load(() => new ClusterTls(tlsOptions));
         Load(() => ClusterKeys.Resolve(auth));
-        Check(TrustValidator.Validate(cluster, http, cache, auth, tenants, tls));
-        return new SiloSettings(origin, s3, cluster, http, cache) { Admin = admin, Auth = auth, Tenants = tenants, Tls = tls };
+        Check(TrustValidator.Validate(cluster, http, cache, auth, tenants, tls, gateway));
+        return new SiloSettings(origin, s3, cluster, http, cache) { Admin = admin, Auth = auth, Tenants = tenants, Tls = tls, Gateway = gateway };
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OssOrleans.Gateway.Hosting;
 using OssOrleans.Grains.Hosting;
 using OssOrleans.Grains.Security;
 
@@ -6,7 +7,7 @@ namespace OssOrleans.Silo.Hosting;
 
 /// <summary>
 /// The rules that keep a silo from being shared by accident. Anything that listens beyond loopback (the HTTP endpoint, the
-/// data plane, the silo and gateway ports of a multi-machine cluster) needs tenants, so every request proves who makes it,
+/// data plane, the S3 gateway, the silo and gateway ports of a multi-machine cluster) needs tenants, so every request proves who makes it,
 /// and TLS, so no secret, token or byte crosses the network in the clear (the HTTP listeners then serve https). Silos in
 /// separate processes need a shared cluster secret. The embedded default (one node, everything on loopback, no tenants)
 /// needs none of it.
@@ -14,7 +15,7 @@ namespace OssOrleans.Silo.Hosting;
 internal static class TrustValidator
 {
     public static ValidateOptionsResult Validate(SiloClusterOptions cluster, HttpEndpointOptions http, CacheOptions cache, AuthOptions auth,
-        TenantRegistry tenants, ClusterTls tls)
+        TenantRegistry tenants, ClusterTls tls, GatewayOptions? gateway = null)
     {
         if (cluster.Mode != ClusterMode.Localhost && !ClusterKeys.IsConfigured(auth))
             return ValidateOptionsResult.Fail($"{AuthOptions.Section}:ClusterSecret: required in {SiloClusterOptions.Section}:Mode {cluster.Mode}: " +
@@ -28,6 +29,14 @@ internal static class TrustValidator
         }
         if (!ListenUrls.IsLoopback(cache.DataPlaneUrl))
             exposed.Add(($"{CacheOptions.Section}:DataPlaneUrl", cache.DataPlaneUrl, true));
+        if (gateway is { Enabled: true })
+        {
+            foreach (var url in gateway.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!ListenUrls.IsLoopback(url))
+                    exposed.Add(($"{GatewayOptions.Section}:Urls", url, true));
+            }
+        }
         if (cluster.Mode == ClusterMode.Kubernetes)
             exposed.Add(($"{SiloClusterOptions.Section}:Mode", "Kubernetes (the silo and gateway ports listen on the pod's address)", false));
         else if (cluster.Mode == ClusterMode.Redis && !IsLoopbackAddress(cluster.AdvertisedAddress))

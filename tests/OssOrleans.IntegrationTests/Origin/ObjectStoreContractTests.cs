@@ -26,6 +26,9 @@ public abstract class ObjectStoreContractTests
     /// <summary>Null when the range "bytes=0-0" is served as one byte; otherwise why not.</summary>
     protected virtual string? FirstByteRangeGap => null;
 
+    /// <summary>Null when ListParts and ListMultipartUploads are served; otherwise why not.</summary>
+    protected virtual string? UploadListingGap => null;
+
     private static readonly string Run = Guid.NewGuid().ToString("N")[..8];
 
     private static string NewKey(string name) => $"contract/{Run}/{name}";
@@ -287,6 +290,55 @@ public abstract class ObjectStoreContractTests
         await Store.DeleteAsync(Bucket, key);
 
         await Assert.ThrowsAsync<ObjectNotFoundException>(() => Store.HeadAsync(Bucket, key));
+    }
+
+    [Fact]
+    public async Task Buckets_CreateListDelete_OriginDecides()
+    {
+        string bucket = "contract-b-" + Run;
+        Assert.False(await Store.BucketExistsAsync(bucket));
+
+        await Store.CreateBucketAsync(bucket);
+        Assert.True(await Store.BucketExistsAsync(bucket));
+        Assert.Contains(await Store.ListBucketsAsync(), b => b.Name == bucket);
+        await Store.PutAsync(bucket, "k", new byte[] { 1 });
+        var notEmpty = await Assert.ThrowsAsync<OriginRefusedException>(() => Store.DeleteBucketAsync(bucket));
+        Assert.Equal(("BucketNotEmpty", 409), (notEmpty.Code, notEmpty.StatusCode));
+        await Store.DeleteAsync(bucket, "k");
+        await Store.DeleteBucketAsync(bucket);
+
+        Assert.False(await Store.BucketExistsAsync(bucket));
+        Assert.DoesNotContain(await Store.ListBucketsAsync(), b => b.Name == bucket);
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => Store.DeleteBucketAsync(bucket));
+    }
+
+    [SkippableFact]
+    public async Task UploadListing_PartsAndUploadsInProgress_AreListedUntilCompleted()
+    {
+        Skip.If(UploadListingGap is not null, UploadListingGap);
+        var key = NewKey("listed/upload.bin");
+        var id = await Store.InitiateMultipartAsync(Bucket, key);
+        var up1 = await Store.UploadPartAsync(Bucket, key, id, 1, RandomBytes(5 << 20));
+        var up2 = await Store.UploadPartAsync(Bucket, key, id, 2, RandomBytes(1000));
+
+        var parts = await Store.ListPartsAsync(Bucket, key, id, partNumberMarker: 0, maxParts: 1);
+        var rest = await Store.ListPartsAsync(Bucket, key, id, parts.NextPartNumberMarker, maxParts: 1000);
+        var uploads = await Store.ListMultipartUploadsAsync(new MultipartUploadListRequest(Bucket, NewKey("listed/")));
+        var rolledUp = await Store.ListMultipartUploadsAsync(new MultipartUploadListRequest(Bucket, NewKey("")) { Delimiter = "/" });
+
+        Assert.True(parts.IsTruncated);
+        Assert.Equal([(1, 5L << 20)], parts.Parts.Select(p => (p.PartNumber, p.Size)));
+        Assert.True(StoreKeys.ETagEquals(up1.ETag, parts.Parts[0].ETag));
+        Assert.False(rest.IsTruncated);
+        Assert.Equal([(2, 1000L)], rest.Parts.Select(p => (p.PartNumber, p.Size)));
+        Assert.True(StoreKeys.ETagEquals(up2.ETag, rest.Parts[0].ETag));
+        Assert.Contains(uploads.Uploads, u => u.Key == key && u.UploadId.EndsWith(id.Split(':')[^1], StringComparison.Ordinal));
+        Assert.Contains(NewKey("listed/"), rolledUp.CommonPrefixes);
+
+        await Store.CompleteMultipartAsync(Bucket, key, id, [up1, up2]);
+        var after = await Store.ListMultipartUploadsAsync(new MultipartUploadListRequest(Bucket, NewKey("listed/")));
+        Assert.DoesNotContain(after.Uploads, u => u.Key == key);
+        await Assert.ThrowsAsync<UploadNotFoundException>(() => Store.ListPartsAsync(Bucket, key, id, 0, 1000));
     }
 
     /// <summary>S3 lists keys in UTF-8 byte order, which differs from UTF-16 ordinal order for surrogate pairs.</summary>

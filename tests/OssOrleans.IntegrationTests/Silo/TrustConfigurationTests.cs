@@ -41,6 +41,7 @@ public sealed class TrustConfigurationTests : IDisposable
     [InlineData("Http:Urls", "http://127.0.0.1:8080;http://[::]:8081")]
     [InlineData("Http:Urls", "http://silo-1.example:8080")]
     [InlineData("Cache:DataPlaneUrl", "http://0.0.0.0:9090")]
+    [InlineData("Gateway:Urls", "http://0.0.0.0:9000")]
     public void Bind_BeyondLoopbackWithoutTenants_FailsNamingAuthTenants(string setting, string url)
     {
         var ex = Assert.Throws<SiloConfigurationException>(() => Bind(new() { [setting] = url }));
@@ -81,6 +82,19 @@ public sealed class TrustConfigurationTests : IDisposable
         var settings = Bind(WithTls(WithTenant(new() { ["Http:Urls"] = "https://0.0.0.0:8443", ["Cache:DataPlaneUrl"] = "https://0.0.0.0:9443" })));
         Assert.False(settings.Tenants.IsAnonymous);
         Assert.True(settings.Tls.Enabled);
+    }
+
+    [Fact]
+    public void Bind_S3GatewayBeyondLoopback_NeedsTenantsTlsAndHttps_OrIsOff()
+    {
+        var plain = Assert.Throws<SiloConfigurationException>(() => Bind(WithTls(WithTenant(new() { ["Gateway:Urls"] = "http://0.0.0.0:9000" }))));
+        var https = Bind(WithTls(WithTenant(new() { ["Gateway:Urls"] = "https://0.0.0.0:9443" })));
+        var off = Bind(new() { ["Gateway:Urls"] = "http://0.0.0.0:9000", ["Gateway:Enabled"] = "false" });
+
+        Assert.StartsWith("Gateway:Urls:", plain.Message, StringComparison.Ordinal);
+        Assert.Contains("https://", plain.Message, StringComparison.Ordinal);
+        Assert.Equal("https://0.0.0.0:9443", https.Gateway.Urls);
+        Assert.True(off.Tenants.IsAnonymous);
     }
 
     [Theory]

@@ -230,4 +230,6 @@ internal sealed class MultipartUpload(string id, SimBucket bucket, string key, s
     public DateTimeOffset Initiated { get; } = DateTimeOffset.UtcNow;
 
     public System.Collections.Concurrent.ConcurrentDictionary<int, Blob> Parts { get; } = new();
+
+    public System.Collections.Concurrent.ConcurrentDictionary<int, DateTimeOffset> PartTimes { get; } = new();
 }

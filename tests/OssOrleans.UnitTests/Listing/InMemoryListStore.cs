@@ -114,4 +114,10 @@ internal sealed class InMemoryListStore(IReadOnlyList<string> sortedKeys) : IObj
     public Task<PutResult> CompleteMultipartAsync(string bucket, string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     public Task AbortMultipartAsync(string bucket, string key, string uploadId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     public Task DeleteAsync(string bucket, string key, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<IReadOnlyList<BucketInfo>> ListBucketsAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<bool> BucketExistsAsync(string bucket, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task CreateBucketAsync(string bucket, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task DeleteBucketAsync(string bucket, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<MultipartUploadPage> ListMultipartUploadsAsync(MultipartUploadListRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<PartPage> ListPartsAsync(string bucket, string key, string uploadId, int partNumberMarker, int maxParts, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 }

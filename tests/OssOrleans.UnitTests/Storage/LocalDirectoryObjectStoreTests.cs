@@ -436,7 +436,7 @@ public sealed class LocalDirectoryObjectStoreTests : IDisposable
         Assert.Equal([.. p1, .. p2, .. p3], all);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_rootPath, ".uploads")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_rootPath, ".staging")));
-        await Assert.ThrowsAsync<ObjectStoreException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [u1, u2, u3]));
+        await Assert.ThrowsAsync<UploadNotFoundException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [u1, u2, u3]));
     }
 
     [Fact]
@@ -450,7 +450,7 @@ public sealed class LocalDirectoryObjectStoreTests : IDisposable
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_rootPath, ".uploads")));
         await Assert.ThrowsAsync<ObjectNotFoundException>(() => _store.HeadAsync("bucket", "big"));
-        await Assert.ThrowsAsync<ObjectStoreException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [part]));
+        await Assert.ThrowsAsync<UploadNotFoundException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [part]));
     }
 
     [Fact]
@@ -465,7 +465,7 @@ public sealed class LocalDirectoryObjectStoreTests : IDisposable
         await Assert.ThrowsAnyAsync<ArgumentException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [two, fresh]));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, [fresh, two, new UploadedPart(3, "\"x\"", 1)]));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => _store.CompleteMultipartAsync("bucket", "big", uploadId, []));
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => _store.CompleteMultipartAsync("bucket", "other", uploadId, [fresh, two]));
+        await Assert.ThrowsAsync<UploadNotFoundException>(() => _store.CompleteMultipartAsync("bucket", "other", uploadId, [fresh, two]));
 
         PutResult put = await _store.CompleteMultipartAsync("bucket", "big", uploadId, [fresh, two]);
         Assert.Equal(20, (await _store.HeadAsync("bucket", "big")).Size);
@@ -490,7 +490,7 @@ public sealed class LocalDirectoryObjectStoreTests : IDisposable
     [InlineData("")]
     public async Task Multipart_ForeignUploadId_Refused(string uploadId)
     {
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => _store.UploadPartAsync("bucket", "k", uploadId, 1, Bytes(1)));
+        await Assert.ThrowsAsync<UploadNotFoundException>(() => _store.UploadPartAsync("bucket", "k", uploadId, 1, Bytes(1)));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => _store.AbortMultipartAsync("bucket", "k", uploadId));
     }
 

@@ -1,0 +1,11 @@
+namespace OssOrleans.Gateway.Protocol;
+
+internal enum S3TargetKind
+{
+    /// <summary>No bucket: ListBuckets.</summary>
+    Service,
+
+    Bucket,
+
+    Object,
+}
