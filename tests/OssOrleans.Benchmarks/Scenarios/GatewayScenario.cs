@@ -53,6 +53,7 @@ internal static class GatewayScenario
             $"[direct]\ntype = s3\nprovider = Other\naccess_key_id = bench\nsecret_access_key = bench-secret\nendpoint = {origin.Endpoint.ToString().TrimEnd('/')}\nregion = us-east-1\n" +
             $"[gw]\ntype = s3\nprovider = Other\naccess_key_id = bench\nsecret_access_key = bench-secret\nendpoint = {gateway}\nregion = us-east-1\n");
         var tools = new Tools(rclone, home, out1, origin.Endpoint.ToString().TrimEnd('/'), gateway);
+        var cpu = new CpuProbe(tools, silo.ProcessId, origin.ProcessId);
         try
         {
             // Untimed: each tool once direct and once through the gateway, so both servers' JIT has settled.
@@ -63,11 +64,11 @@ internal static class GatewayScenario
             await tools.Boto3ManyAsync(direct: true, "small/rep0/");
             await tools.Boto3ManyAsync(direct: false, "small/rep0/");
 
-            var rcloneTimes = await MeasureAsync(rep => tools.RcloneAsync("direct", Big("rclone", 1)), rep => tools.RcloneAsync("gw", Big("rclone", rep)),
+            var rcloneTimes = await MeasureAsync(cpu, rep => tools.RcloneAsync("direct", Big("rclone", 1)), rep => tools.RcloneAsync("gw", Big("rclone", rep)),
                 () => tools.RcloneAsync("gw", Big("rclone", Repeats)));
-            var boto3Times = await MeasureAsync(rep => tools.Boto3BigAsync(true, Big("boto3", 1)), rep => tools.Boto3BigAsync(false, Big("boto3", rep)),
+            var boto3Times = await MeasureAsync(cpu, rep => tools.Boto3BigAsync(true, Big("boto3", 1)), rep => tools.Boto3BigAsync(false, Big("boto3", rep)),
                 () => tools.Boto3BigAsync(false, Big("boto3", Repeats)));
-            var manyTimes = await MeasureAsync(rep => tools.Boto3ManyAsync(true, "small/rep1/"), rep => tools.Boto3ManyAsync(false, $"small/rep{rep}/"),
+            var manyTimes = await MeasureAsync(cpu, rep => tools.Boto3ManyAsync(true, "small/rep1/"), rep => tools.Boto3ManyAsync(false, $"small/rep{rep}/"),
                 () => tools.Boto3ManyAsync(false, $"small/rep{Repeats}/"));
 
             // Three tool processes at once, each reading all of the same data through the gateway, cold.
@@ -85,14 +86,16 @@ internal static class GatewayScenario
             report.Setting("big_object", $"{big} bytes: rclone copyto --multi-thread-streams 16; boto3 download_file with 16 threads, 8 MiB parts");
             report.Setting("small_objects", $"{SmallCount} x {SmallSize} bytes: boto3 get_object from 64 threads");
             report.Setting("tools", "separate processes, output to /dev/shm; rclone timed as a process, boto3 from after its imports; median of 3");
+            report.Setting("cpu", "CPU seconds per GB of each process (the tool's from bash's `times`, the silo's and the origin's from /proc), medians of 3; "
+                + "hot_ceiling: what the tool and the silo's CPU per byte allow on this machine's cores when both run flat out");
             Figures(report, "rclone16", big, rcloneTimes);
             Figures(report, "boto3_16", big, boto3Times);
             Figures(report, "boto3_64x128k", smallTotal, manyTimes);
             report.Figure("origin_bytes_3_tools_big", bigBytes, "bytes", $"rclone, boto3 and rclone reading the same {big}-byte object at once, cold");
             report.Figure("origin_bytes_3_tools_small", smallBytes, "bytes", $"three boto3 processes reading the same {SmallCount} objects at once, cold");
 
-            var cold = new[] { rcloneTimes, boto3Times, manyTimes }.Select(t => t.Direct / t.Cold).ToArray();
-            var hot = new[] { rcloneTimes, boto3Times, manyTimes }.Select(t => t.Direct / t.Hot).ToArray();
+            var cold = new[] { rcloneTimes, boto3Times, manyTimes }.Select(t => t.Direct.Seconds / t.Cold.Seconds).ToArray();
+            var hot = new[] { rcloneTimes, boto3Times, manyTimes }.Select(t => t.Direct.Seconds / t.Hot.Seconds).ToArray();
             report.Ratio("gateway_cold_vs_direct", cold.Min(), "the smallest over the three tools (each: direct seconds / cold gateway seconds)");
             report.Ratio("gateway_hot_vs_direct", hot.Min(), "the smallest over the three tools (each: direct seconds / hot gateway seconds)");
             report.Ratio("origin_bytes_ratio", Math.Max((double)bigBytes / big, (double)smallBytes / smallTotal),
@@ -111,28 +114,60 @@ internal static class GatewayScenario
 
     private static void Figures(BenchReport report, string tool, long bytes, Times t)
     {
-        report.Figure($"{tool}_direct_mbps", bytes / t.Direct / 1e6, "MB/s", "straight from the origin");
-        report.Figure($"{tool}_gateway_cold_mbps", bytes / t.Cold / 1e6, "MB/s", "through the gateway, first read");
-        report.Figure($"{tool}_gateway_hot_mbps", bytes / t.Hot / 1e6, "MB/s", "through the gateway, cached");
-        report.Figure($"{tool}_cold_vs_direct", t.Direct / t.Cold, "x");
-        report.Figure($"{tool}_hot_vs_direct", t.Direct / t.Hot, "x");
+        report.Figure($"{tool}_direct_mbps", bytes / t.Direct.Seconds / 1e6, "MB/s", "straight from the origin");
+        report.Figure($"{tool}_gateway_cold_mbps", bytes / t.Cold.Seconds / 1e6, "MB/s", "through the gateway, first read");
+        report.Figure($"{tool}_gateway_hot_mbps", bytes / t.Hot.Seconds / 1e6, "MB/s", "through the gateway, cached");
+        report.Figure($"{tool}_cold_vs_direct", t.Direct.Seconds / t.Cold.Seconds, "x");
+        report.Figure($"{tool}_hot_vs_direct", t.Direct.Seconds / t.Hot.Seconds, "x");
+        double gb = bytes / 1e9;
+        report.Figure($"{tool}_direct_tool_cpu", t.Direct.Tool / gb, "CPU s/GB", "the tool, straight from the origin");
+        report.Figure($"{tool}_direct_origin_cpu", t.Direct.Origin / gb, "CPU s/GB", "the origin simulator, serving the tool");
+        report.Figure($"{tool}_hot_tool_cpu", t.Hot.Tool / gb, "CPU s/GB", "the tool, through the gateway, cached");
+        report.Figure($"{tool}_hot_silo_cpu", t.Hot.Silo / gb, "CPU s/GB", "the silo, serving it from memory");
+        // Hot, the tool and the silo share the cores and nothing waits on the origin: their CPU per byte bounds the rate.
+        double ceiling = Environment.ProcessorCount / ((t.Hot.Tool + t.Hot.Silo) / gb);
+        report.Figure($"{tool}_hot_ceiling_mbps", ceiling * 1e3, "MB/s", $"{Environment.ProcessorCount} cores / (tool + silo CPU per byte, hot)");
+        report.Figure($"{tool}_hot_ceiling_vs_direct", ceiling * 1e9 / (bytes / t.Direct.Seconds), "x", "the largest hot_vs_direct that CPU allows here");
     }
 
-    private sealed record Times(double Direct, double Cold, double Hot);
+    private sealed record Run(double Seconds, double Tool, double Silo, double Origin);
+
+    private sealed record Times(Run Direct, Run Cold, Run Hot);
 
     // Medians of 3: direct reads, cold gateway reads (a new copy of the data each time), then hot reads of the last copy.
-    private static async Task<Times> MeasureAsync(Func<int, Task<double>> direct, Func<int, Task<double>> cold, Func<Task<double>> hot)
+    private static async Task<Times> MeasureAsync(CpuProbe cpu, Func<int, Task<double>> direct, Func<int, Task<double>> cold, Func<Task<double>> hot)
     {
-        var d = new List<double>();
-        var c = new List<double>();
-        var h = new List<double>();
+        var d = new List<Run>();
+        var c = new List<Run>();
+        var h = new List<Run>();
         for (int rep = 1; rep <= Repeats; rep++)
-            d.Add(await direct(rep));
+            d.Add(await cpu.MeasureAsync(() => direct(rep)));
         for (int rep = 1; rep <= Repeats; rep++)
-            c.Add(await cold(rep));
+            c.Add(await cpu.MeasureAsync(() => cold(rep)));
         for (int rep = 1; rep <= Repeats; rep++)
-            h.Add(await hot());
-        return new Times(Median(d), Median(c), Median(h));
+            h.Add(await cpu.MeasureAsync(hot));
+        return new Times(MedianRun(d), MedianRun(c), MedianRun(h));
+    }
+
+    private static Run MedianRun(List<Run> runs) => new(
+        Median([.. runs.Select(r => r.Seconds)]), Median([.. runs.Select(r => r.Tool)]), Median([.. runs.Select(r => r.Silo)]), Median([.. runs.Select(r => r.Origin)]));
+
+    /// <summary>The CPU a tool run took (its own, reported by the shell that ran it), and the silo's and the origin's meanwhile.</summary>
+    private sealed class CpuProbe(Tools tools, int silo, int origin)
+    {
+        public async Task<Run> MeasureAsync(Func<Task<double>> run)
+        {
+            var siloBefore = CpuSeconds(silo);
+            var originBefore = CpuSeconds(origin);
+            double seconds = await run();
+            return new Run(seconds, tools.LastCpuSeconds, CpuSeconds(silo) - siloBefore, CpuSeconds(origin) - originBefore);
+        }
+
+        private static double CpuSeconds(int pid)
+        {
+            using var p = Process.GetProcessById(pid);
+            return p.TotalProcessorTime.TotalSeconds;
+        }
     }
 
     private static double Median(List<double> values)
@@ -186,12 +221,35 @@ internal static class GatewayScenario
 
         private static string Script => Path.Combine(AppContext.BaseDirectory, "Scripts", "bench_boto3.py");
 
+        /// <summary>User and system CPU seconds of the last tool run (the tool and its children).</summary>
+        public double LastCpuSeconds { get; private set; }
+
         private async Task<string> Run(string executable, string[] arguments)
         {
-            var (code, text) = await ExternalTool.RunAsync(executable, arguments, home.Environment("bench", "bench-secret"), home.Path, TimeSpan.FromMinutes(5));
+            // bash's `times` prints the CPU of the shell's children on its second line ("0m1.234s 0m0.456s"): the tool's,
+            // measured by the kernel, with no package beyond bash.
+            string[] wrapped = ["-c", "\"$0\" \"$@\"; rc=$?; echo; echo cpu-times; times; exit $rc", executable, .. arguments];
+            var (code, text) = await ExternalTool.RunAsync("/bin/bash", wrapped, home.Environment("bench", "bench-secret"), home.Path, TimeSpan.FromMinutes(5));
             if (code != 0)
                 throw new InvalidOperationException($"{Path.GetFileName(executable)} {string.Join(' ', arguments)} exited {code}: {text}");
+            LastCpuSeconds = ChildCpuSeconds(text);
             return text;
+        }
+
+        private static double ChildCpuSeconds(string text)
+        {
+            var lines = text.Split('\n');
+            int at = Array.LastIndexOf(lines, "cpu-times");
+            if (at < 0 || at + 2 >= lines.Length)
+                throw new InvalidOperationException($"no CPU times in the tool's output: {text}");
+            return lines[at + 2].Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(ParseTimes);
+        }
+
+        // "1m2.345s"
+        private static double ParseTimes(string value)
+        {
+            int m = value.IndexOf('m', StringComparison.Ordinal);
+            return (double.Parse(value[..m], CultureInfo.InvariantCulture) * 60) + double.Parse(value[(m + 1)..].TrimEnd('s'), CultureInfo.InvariantCulture);
         }
 
         private static double Seconds(string text)

@@ -23,6 +23,8 @@ internal sealed class OriginProcess : IAsyncDisposable
 
     public Uri Endpoint { get; }
 
+    public int ProcessId => _process.Id;
+
     /// <summary>Starts the simulator shaped like an OSS intranet endpoint, with <paramref name="bucket"/>.</summary>
     public static async Task<OriginProcess> StartAsync(string bucket)
     {
